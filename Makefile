@@ -1,0 +1,66 @@
+# gpio2mqtt — MQTT <-> GPIO bridge for Linux single-board computers.
+#
+#   make            build daemon/gpio2mqtt
+#   make check      every test (unit tests, then integration tests under UML)
+#   make demo       boot the test rig and show an LED and a button at work
+#   make install    install binary, example mapping and man pages
+#
+# Build against another libgpiod by pointing PKG_CONFIG_PATH at its .pc file
+# and O= at a build directory of its own (see README.md).
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+O         ?= daemon
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS  += -D_GNU_SOURCE -DGPIO2MQTT_VERSION='"$(VERSION)"'
+
+PKGS       = libmosquitto libgpiod libconfig libcjson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+GPIOD_VERSION := $(shell $(PKG_CONFIG) --modversion libgpiod 2>/dev/null)
+GPIOD_MAJOR := $(firstword $(subst ., ,$(GPIOD_VERSION)))
+ifeq ($(GPIOD_MAJOR),1)
+GPIO_SRC   = gpio_v1.c
+else
+GPIO_SRC   = gpio_v2.c
+endif
+CPPFLAGS  += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
+
+# Pure modules (unit-tested without hardware or broker) and the rest.
+PURE_SRCS  = config.c mapping.c payload.c log.c
+DAEMON_SRCS = $(PURE_SRCS) $(GPIO_SRC) mqtt.c bridge.c loop.c main.c
+DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
+PURE_OBJS  = $(addprefix $(O)/,$(PURE_SRCS:.c=.o))
+
+all: $(O)/gpio2mqtt
+
+$(O)/gpio2mqtt: $(DAEMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(PKG_LIBS) $(LDLIBS)
+
+$(O)/%.o: daemon/%.c daemon/*.h | $(O)/
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/:
+	mkdir -p $@
+
+include tests/tests.mk
+
+install: $(O)/gpio2mqtt
+	install -D -m 0755 $(O)/gpio2mqtt $(DESTDIR)$(SBINDIR)/gpio2mqtt
+	install -D -m 0644 mappings/gpio2mqtt.conf $(DESTDIR)$(SYSCONFDIR)/gpio2mqtt/gpio2mqtt.conf
+	install -D -m 0644 daemon/gpio2mqtt.8 $(DESTDIR)$(MANDIR)/man8/gpio2mqtt.8
+	install -D -m 0644 daemon/gpio2mqtt.conf.5 $(DESTDIR)$(MANDIR)/man5/gpio2mqtt.conf.5
+
+clean: tests-clean
+	rm -f daemon/*.o daemon/gpio2mqtt
+
+.PHONY: all install clean
