@@ -1,0 +1,608 @@
+#include "bridge.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "gpio.h"
+#include "lineset.h"
+#include "log.h"
+#include "loop.h"
+#include "mapping.h"
+#include "mqtt.h"
+#include "payload.h"
+
+#define FIRST_RETRY_MS 100
+#define GOODBYE_TIMEOUT_MS 2000
+#define ERROR_BURST 10 /* error reports allowed at once, then one per second */
+
+/* One loaded mapping: its config, its lines and its topic table. A reload
+ * builds a new plan beside the running one and swaps them. */
+struct plan {
+	struct config cfg;
+	struct line_state *lines;
+	struct mapping *commands; /* command topic -> index into lines */
+	char **command_topics;    /* borrowed from cfg, for subscribing */
+	size_t n_command_topics;
+};
+
+struct error_budget {
+	unsigned int tokens;
+	long long refilled_ms;
+	unsigned int suppressed;
+};
+
+struct bridge {
+	char *path;
+	struct plan plan;
+	struct gpio_chips *chips;
+	struct mqtt *mqtt;
+	struct mqtt_handlers handlers;
+	struct loop *loop;
+	int signal_fd;
+	int keepalive_fd;
+	int reconnect_fd;
+	int mqtt_watched_fd; /* the socket the loop watches, -1 for none */
+	struct backoff backoff;
+	struct error_budget errors;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- plans --- */
+
+static void plan_free(struct plan *p)
+{
+	if (p->lines)
+		lineset_release(p->lines, p->cfg.n_lines);
+	free(p->lines);
+	mapping_free(p->commands);
+	free(p->command_topics);
+	config_free(&p->cfg);
+	memset(p, 0, sizeof(*p));
+}
+
+static int plan_index_topics(struct plan *p)
+{
+	const struct config *cfg = &p->cfg;
+
+	p->commands = mapping_new(cfg->n_outputs);
+	p->command_topics = calloc(cfg->n_outputs + 1, sizeof(char *));
+	if (!p->commands || !p->command_topics)
+		return -1;
+	for (size_t i = 0; i < cfg->n_outputs; i++) {
+		/* config_load already refused duplicate topics */
+		if (mapping_add(p->commands, cfg->lines[i].command_topic, i) < 0)
+			return -1;
+		p->command_topics[p->n_command_topics++] = cfg->lines[i].command_topic;
+	}
+	return 0;
+}
+
+/* Reads and checks a mapping; requests nothing. Errors go to stderr. */
+static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
+		     bool check_free)
+{
+	memset(p, 0, sizeof(*p));
+	if (config_load(&p->cfg, path, stderr) < 0)
+		return -1;
+	p->lines = lineset_new(&p->cfg);
+	if (!p->lines || plan_index_topics(p) < 0) {
+		log_error("out of memory");
+		goto fail;
+	}
+	if (lineset_resolve(chips, &p->cfg, p->lines, check_free, stderr) < 0)
+		goto fail;
+	return 0;
+fail:
+	plan_free(p);
+	return -1;
+}
+
+int bridge_check(const char *path)
+{
+	char err[256];
+	struct gpio_chips *chips = gpio_chips_open(err, sizeof(err));
+	struct plan p;
+	int status;
+
+	if (!chips) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return EXIT_CONFIG;
+	}
+	status = plan_load(&p, path, chips, false) == 0 ? EXIT_OK : EXIT_CONFIG;
+	plan_free(&p);
+	gpio_chips_close(chips);
+	return status;
+}
+
+/* --- publishing --- */
+
+static void publish_text(struct bridge *b, const char *topic, const char *text, bool retain)
+{
+	mqtt_publish(b->mqtt, topic, text, strlen(text), b->plan.cfg.mqtt.qos, retain);
+}
+
+static void publish_state(struct bridge *b, const struct line_state *l)
+{
+	if (!mqtt_is_connected(b->mqtt))
+		return; /* every state is published again on connect */
+	publish_text(b, l->cfg->state_topic, l->value ? l->cfg->payload_on : l->cfg->payload_off,
+		     l->cfg->retain);
+}
+
+static void publish_all(struct bridge *b)
+{
+	publish_text(b, b->plan.cfg.status_topic, "online", true);
+	for (size_t i = 0; i < b->plan.cfg.n_lines; i++)
+		publish_state(b, &b->plan.lines[i]);
+}
+
+/* A token bucket: bursts of bad messages are reported, floods are counted. */
+static bool error_allowed(struct error_budget *e)
+{
+	long long now = now_ms();
+	long long refill = (now - e->refilled_ms) / 1000;
+
+	if (refill > 0) {
+		e->tokens = e->tokens + refill > ERROR_BURST ? ERROR_BURST
+							    : e->tokens + (unsigned int)refill;
+		e->refilled_ms = now;
+	}
+	if (!e->tokens) {
+		e->suppressed++;
+		return false;
+	}
+	e->tokens--;
+	return true;
+}
+
+static void report_bad_message(struct bridge *b, const char *topic, const void *payload,
+			       size_t len, const char *reason)
+{
+	char *json;
+
+	if (!error_allowed(&b->errors)) {
+		log_debug("ignored a message on \"%s\": %s", topic, reason);
+		return;
+	}
+	if (b->errors.suppressed) {
+		log_warning("%u more bad messages were not reported", b->errors.suppressed);
+		b->errors.suppressed = 0;
+	}
+	log_warning("ignored a message on \"%s\": %s", topic, reason);
+	json = payload_error_json(topic, payload, len, reason);
+	if (json && mqtt_is_connected(b->mqtt))
+		publish_text(b, b->plan.cfg.error_topic, json, false);
+	free(json);
+}
+
+/* --- MQTT events --- */
+
+static void apply_command(struct bridge *b, struct line_state *l, const char *topic,
+			  const void *payload, size_t len)
+{
+	const char *reason;
+	enum command cmd = payload_parse_command(payload, len, &reason);
+	int value;
+
+	if (cmd == COMMAND_INVALID) {
+		report_bad_message(b, topic, payload, len, reason);
+		return;
+	}
+	value = payload_apply(cmd, l->value);
+	if (gpio_line_set(l->gpio, value) < 0) {
+		log_error("cannot set %s: %s", l->cfg->name, strerror(errno));
+		report_bad_message(b, topic, payload, len, "the line could not be set");
+		return;
+	}
+	log_debug("%s -> %s", l->cfg->name, value ? "on" : "off");
+	l->value = value;
+	publish_state(b, l);
+}
+
+static void on_message(void *ctx, const char *topic, const void *payload, size_t len,
+		       bool retained)
+{
+	struct bridge *b = ctx;
+	long i = mapping_find(b->plan.commands, topic, strlen(topic));
+
+	if (i < 0) {
+		log_debug("no output listens on \"%s\"", topic);
+		return;
+	}
+	/* A retained toggle would flip the line on every reconnect. */
+	if (retained && payload_parse_command(payload, len, NULL) == COMMAND_TOGGLE) {
+		log_warning("ignored a retained \"toggle\" on \"%s\"", topic);
+		return;
+	}
+	apply_command(b, &b->plan.lines[i], topic, payload, len);
+}
+
+static void schedule_reconnect(struct bridge *b)
+{
+	unsigned int delay = backoff_next(&b->backoff);
+
+	log_debug("reconnecting in %u ms", delay);
+	timer_arm(b->reconnect_fd, delay, false);
+}
+
+static void on_connected(void *ctx)
+{
+	struct bridge *b = ctx;
+
+	backoff_reset(&b->backoff);
+	mqtt_subscribe(b->mqtt, b->plan.command_topics, b->plan.n_command_topics,
+		       b->plan.cfg.mqtt.qos);
+	publish_all(b);
+}
+
+static void on_disconnected(void *ctx)
+{
+	struct bridge *b = ctx;
+
+	timer_arm(b->keepalive_fd, 0, false);
+	schedule_reconnect(b);
+}
+
+static void connect_now(struct bridge *b)
+{
+	if (mqtt_connect(b->mqtt) < 0) {
+		schedule_reconnect(b);
+		return;
+	}
+	/* Keep-alive also bounds the wait for CONNACK. */
+	timer_arm(b->keepalive_fd, mqtt_keepalive_interval_ms(b->mqtt), true);
+}
+
+static void on_reconnect_timer(void *ctx, int fd, short revents)
+{
+	(void)revents;
+	timer_ack(fd);
+	connect_now(ctx);
+}
+
+static void on_keepalive_timer(void *ctx, int fd, short revents)
+{
+	struct bridge *b = ctx;
+
+	(void)revents;
+	timer_ack(fd);
+	mqtt_handle_keepalive(b->mqtt);
+}
+
+static void on_mqtt_io(void *ctx, int fd, short revents)
+{
+	struct bridge *b = ctx;
+
+	(void)fd;
+	mqtt_handle_io(b->mqtt, revents & (POLLIN | POLLHUP | POLLERR), revents & POLLOUT);
+}
+
+/* Before each poll: watch the socket libmosquitto has now, for writing only
+ * while it has something to send. */
+static void prepare_poll(void *ctx)
+{
+	struct bridge *b = ctx;
+	int fd = mqtt_fd(b->mqtt);
+
+	if (b->mqtt_watched_fd >= 0 && b->mqtt_watched_fd != fd)
+		loop_unwatch(b->loop, b->mqtt_watched_fd);
+	b->mqtt_watched_fd = fd;
+	if (fd >= 0)
+		loop_watch(b->loop, fd, POLLIN | (mqtt_wants_write(b->mqtt) ? POLLOUT : 0),
+			   on_mqtt_io, b);
+}
+
+/* --- GPIO events --- */
+
+static void on_edge(void *ctx, int value, uint64_t timestamp_ns)
+{
+	struct line_state *l = ctx;
+
+	log_debug("%s: edge to %d at %llu ns", l->cfg->name, value,
+		  (unsigned long long)timestamp_ns);
+	l->value = value;
+	publish_state(l->owner, l);
+}
+
+static void on_gpio_ready(void *ctx, int fd, short revents)
+{
+	struct line_state *l = ctx;
+	struct bridge *b = l->owner;
+
+	(void)revents;
+	if (gpio_line_handle_events(l->gpio, on_edge, l) < 0) {
+		/* Stop watching: a broken fd would stay ready and spin the loop. */
+		log_error("cannot read events of %s, no longer watching it: %s", l->cfg->name,
+			  strerror(errno));
+		loop_unwatch(b->loop, fd);
+	}
+}
+
+static void watch_inputs(struct bridge *b, struct plan *p)
+{
+	for (size_t i = 0; i < p->cfg.n_lines; i++) {
+		struct line_state *l = &p->lines[i];
+
+		l->owner = b;
+		if (l->gpio && gpio_line_fd(l->gpio) >= 0)
+			loop_watch(b->loop, gpio_line_fd(l->gpio), POLLIN, on_gpio_ready, l);
+	}
+}
+
+static void unwatch_inputs(struct bridge *b, struct plan *p)
+{
+	for (size_t i = 0; i < p->cfg.n_lines; i++)
+		if (p->lines[i].gpio && gpio_line_fd(p->lines[i].gpio) >= 0)
+			loop_unwatch(b->loop, gpio_line_fd(p->lines[i].gpio));
+}
+
+/* --- reload --- */
+
+/* Moves every line whose request would not change from old to next, with
+ * its value, so that reloading leaves it untouched. */
+static void hand_over_lines(struct plan *old, struct plan *next)
+{
+	for (size_t i = 0; i < next->cfg.n_lines; i++) {
+		for (size_t j = 0; j < old->cfg.n_lines; j++) {
+			struct line_state *o = &old->lines[j], *n = &next->lines[i];
+
+			if (o->gpio && lineset_same_request(o, n)) {
+				n->gpio = o->gpio;
+				n->value = o->value;
+				o->gpio = NULL;
+				break;
+			}
+		}
+	}
+}
+
+/* Undoes hand_over_lines() for a reload that failed. */
+static void hand_back_lines(struct plan *old, struct plan *next)
+{
+	for (size_t i = 0; i < next->cfg.n_lines; i++) {
+		for (size_t j = 0; j < old->cfg.n_lines && next->lines[i].gpio; j++) {
+			if (!old->lines[j].gpio &&
+			    lineset_same_request(&old->lines[j], &next->lines[i])) {
+				old->lines[j].gpio = next->lines[i].gpio;
+				next->lines[i].gpio = NULL;
+			}
+		}
+	}
+}
+
+/* The new plan's lines: hand over what stays, release what goes, request
+ * what is new. On failure the old plan gets its lines back. */
+static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
+{
+	unwatch_inputs(b, old);
+	hand_over_lines(old, next);
+	lineset_release(old->lines, old->cfg.n_lines);
+	if (lineset_request(b->chips, &next->cfg, next->lines, stderr) == 0)
+		return 0;
+	hand_back_lines(old, next);
+	if (lineset_request(b->chips, &old->cfg, old->lines, stderr) < 0)
+		log_error("could not restore every line of the running mapping");
+	watch_inputs(b, old);
+	return -1;
+}
+
+static void drop_old_subscriptions(struct bridge *b, const struct plan *old,
+				   const struct plan *next)
+{
+	char **gone = calloc(old->n_command_topics + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!gone)
+		return;
+	for (size_t i = 0; i < old->n_command_topics; i++) {
+		const char *t = old->command_topics[i];
+
+		if (mapping_find(next->commands, t, strlen(t)) < 0)
+			gone[n++] = old->command_topics[i];
+	}
+	mqtt_unsubscribe(b->mqtt, gone, n);
+	free(gone);
+}
+
+static int replace_client(struct bridge *b, const struct plan *next);
+
+static void reload(struct bridge *b)
+{
+	struct plan next;
+	bool same_broker;
+
+	log_info("reloading %s", b->path);
+	if (plan_load(&next, b->path, b->chips, false) < 0) {
+		log_error("reload failed: the running mapping stays in place");
+		return;
+	}
+	if (switch_lines(b, &b->plan, &next) < 0) {
+		log_error("reload failed: the running mapping stays in place");
+		plan_free(&next);
+		return;
+	}
+	same_broker = config_mqtt_equal(&b->plan.cfg.mqtt, &next.cfg.mqtt);
+	if (same_broker)
+		drop_old_subscriptions(b, &b->plan, &next);
+	else if (replace_client(b, &next) < 0)
+		log_error("the new broker settings could not be applied");
+	plan_free(&b->plan);
+	b->plan = next;
+	watch_inputs(b, &b->plan);
+	if (same_broker && mqtt_is_connected(b->mqtt))
+		on_connected(b);
+	log_info("reloaded: %zu outputs, %zu inputs", b->plan.cfg.n_outputs,
+		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs);
+}
+
+/* --- start and stop --- */
+
+static void say_goodbye(struct bridge *b)
+{
+	if (mqtt_is_connected(b->mqtt))
+		publish_text(b, b->plan.cfg.status_topic, "offline", true);
+	mqtt_disconnect(b->mqtt, GOODBYE_TIMEOUT_MS);
+}
+
+static struct mqtt *new_client(struct bridge *b, const struct config *cfg)
+{
+	backoff_init(&b->backoff, FIRST_RETRY_MS,
+		     (unsigned int)cfg->mqtt.reconnect_delay_max * 1000U,
+		     (unsigned int)getpid() ^ (unsigned int)now_ms());
+	return mqtt_new(&cfg->mqtt, cfg->status_topic, &b->handlers, b);
+}
+
+static int replace_client(struct bridge *b, const struct plan *next)
+{
+	struct mqtt *m = new_client(b, &next->cfg);
+
+	if (!m)
+		return -1;
+	say_goodbye(b);
+	if (b->mqtt_watched_fd >= 0)
+		loop_unwatch(b->loop, b->mqtt_watched_fd);
+	b->mqtt_watched_fd = -1;
+	mqtt_free(b->mqtt);
+	b->mqtt = m;
+	timer_arm(b->keepalive_fd, 0, false);
+	timer_arm(b->reconnect_fd, 0, false);
+	connect_now(b);
+	return 0;
+}
+
+static void on_signal(void *ctx, int fd, short revents)
+{
+	struct bridge *b = ctx;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		reload(b);
+		return;
+	}
+	log_info("%s: stopping", strsignal((int)si.ssi_signo));
+	loop_quit(b->loop, EXIT_OK);
+}
+
+static int open_fds(struct bridge *b)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	b->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	b->keepalive_fd = timer_new();
+	b->reconnect_fd = timer_new();
+	b->loop = loop_new();
+	if (b->signal_fd < 0 || b->keepalive_fd < 0 || b->reconnect_fd < 0 || !b->loop)
+		return -1;
+	if (loop_watch(b->loop, b->signal_fd, POLLIN, on_signal, b) < 0 ||
+	    loop_watch(b->loop, b->keepalive_fd, POLLIN, on_keepalive_timer, b) < 0 ||
+	    loop_watch(b->loop, b->reconnect_fd, POLLIN, on_reconnect_timer, b) < 0)
+		return -1;
+	return 0;
+}
+
+static struct bridge *bridge_alloc(const char *path)
+{
+	struct bridge *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->signal_fd = b->keepalive_fd = b->reconnect_fd = b->mqtt_watched_fd = -1;
+	b->handlers = (struct mqtt_handlers){ on_connected, on_disconnected, on_message };
+	b->errors = (struct error_budget){ .tokens = ERROR_BURST, .refilled_ms = now_ms() };
+	b->path = strdup(path);
+	if (!b->path) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+struct bridge *bridge_new(const char *path, int *status)
+{
+	struct bridge *b = bridge_alloc(path);
+	char err[256];
+
+	*status = EXIT_RUNTIME;
+	if (!b || open_fds(b) < 0) {
+		log_error("cannot set up: %s", strerror(errno));
+		goto fail;
+	}
+	b->chips = gpio_chips_open(err, sizeof(err));
+	if (!b->chips) {
+		log_error("%s", err);
+		goto fail;
+	}
+	*status = EXIT_CONFIG;
+	if (plan_load(&b->plan, path, b->chips, true) < 0 ||
+	    lineset_request(b->chips, &b->plan.cfg, b->plan.lines, stderr) < 0)
+		goto fail;
+	*status = EXIT_RUNTIME;
+	b->mqtt = new_client(b, &b->plan.cfg);
+	if (!b->mqtt)
+		goto fail;
+	watch_inputs(b, &b->plan);
+	log_info("%zu outputs and %zu inputs ready; broker %s:%d", b->plan.cfg.n_outputs,
+		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs, b->plan.cfg.mqtt.host,
+		 b->plan.cfg.mqtt.port);
+	return b;
+fail:
+	bridge_free(b);
+	return NULL;
+}
+
+int bridge_run(struct bridge *b)
+{
+	int status;
+
+	connect_now(b);
+	status = loop_run(b->loop, prepare_poll, b);
+	if (status < 0) {
+		log_error("event loop failed: %s", strerror(errno));
+		status = EXIT_RUNTIME;
+	}
+	say_goodbye(b);
+	return status;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void bridge_free(struct bridge *b)
+{
+	if (!b)
+		return;
+	mqtt_free(b->mqtt);
+	plan_free(&b->plan);
+	gpio_chips_close(b->chips);
+	loop_free(b->loop);
+	close_fd(b->signal_fd);
+	close_fd(b->keepalive_fd);
+	close_fd(b->reconnect_fd);
+	free(b->path);
+	free(b);
+}

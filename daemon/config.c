@@ -1,0 +1,613 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TOPIC_MAX 1024
+#define PAYLOAD_WORD_MAX 64
+#define PASSWORD_MAX 1024
+
+struct reader {
+	const char *path;
+	FILE *errors;
+	int failures;
+};
+
+static void fail_at(struct reader *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail_at(struct reader *r, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->failures++;
+	if (!r->errors)
+		return;
+	fprintf(r->errors, "%s:%d: ", r->path, line);
+	va_start(ap, fmt);
+	vfprintf(r->errors, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->errors);
+}
+
+static int line_of(const config_setting_t *s)
+{
+	return s ? (int)config_setting_source_line(s) : 0;
+}
+
+static char *copy(const char *s)
+{
+	char *c = s ? strdup(s) : NULL;
+
+	if (s && !c) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	return c;
+}
+
+static char *join(const char *a, const char *b, const char *c)
+{
+	size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *s = malloc(len);
+
+	if (!s) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	snprintf(s, len, "%s%s%s", a, b, c);
+	return s;
+}
+
+/* --- typed getters: 1 = present and valid, 0 = absent, -1 = invalid --- */
+
+static int get_string(struct reader *r, const config_setting_t *group, const char *key,
+		      char **out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		fail_at(r, line_of(s), "'%s' must be a string (in double quotes)", key);
+		return -1;
+	}
+	free(*out);
+	*out = copy(config_setting_get_string(s));
+	return 1;
+}
+
+static int get_bool(struct reader *r, const config_setting_t *group, const char *key, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		fail_at(r, line_of(s), "'%s' must be true or false", key);
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 1;
+}
+
+static int get_int(struct reader *r, const config_setting_t *group, const char *key,
+		   long long lo, long long hi, int *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	long long v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		fail_at(r, line_of(s), "'%s' must be a whole number", key);
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		fail_at(r, line_of(s), "'%s' is %lld, must be from %lld to %lld", key, v, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 1;
+}
+
+/* A string that must be one of names[]; stores its index. */
+static int get_choice(struct reader *r, const config_setting_t *group, const char *key,
+		      const char *const names[], int *out)
+{
+	char *value = NULL;
+	int found = get_string(r, group, key, &value);
+
+	if (found <= 0)
+		return found;
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = i;
+			free(value);
+			return 1;
+		}
+	}
+	fail_at(r, line_of(config_setting_get_member(group, key)),
+		"'%s' is \"%s\", must be one of: %s%s%s%s%s%s%s", key, value, names[0],
+		names[1] ? ", " : "", names[1] ? names[1] : "", names[2] ? ", " : "",
+		names[2] ? names[2] : "", names[2] && names[3] ? ", " : "",
+		names[2] && names[3] ? names[3] : "");
+	free(value);
+	return -1;
+}
+
+static void check_keys(struct reader *r, const config_setting_t *group,
+		       const char *const known[], const char *where)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		bool ok = false;
+
+		for (int k = 0; name && known[k] && !ok; k++)
+			ok = strcmp(name, known[k]) == 0;
+		if (!ok)
+			fail_at(r, line_of(s), "unknown key '%s' in %s", name ? name : "?", where);
+	}
+}
+
+static const config_setting_t *get_group(struct reader *r, const config_setting_t *parent,
+					 const char *key)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (s && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		fail_at(r, line_of(s), "'%s' must be a group: %s = { ... };", key, key);
+		return NULL;
+	}
+	return s;
+}
+
+/* --- checks on values --- */
+
+static bool valid_topic(const char *t)
+{
+	size_t len = strlen(t);
+
+	return len > 0 && len <= TOPIC_MAX && !strpbrk(t, "+#");
+}
+
+static void check_topic(struct reader *r, int line, const char *key, const char *topic)
+{
+	if (topic && !valid_topic(topic))
+		fail_at(r, line, "'%s' \"%s\" is not a valid topic (empty, too long, or has + or #)",
+			key, topic);
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static void check_word(struct reader *r, int line, const char *key, const char *word)
+{
+	if (word && (!*word || strlen(word) > PAYLOAD_WORD_MAX))
+		fail_at(r, line, "'%s' must have 1 to %d characters", key, PAYLOAD_WORD_MAX);
+}
+
+/* --- the mqtt group --- */
+
+static char *default_client_id(void)
+{
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	return join("gpio2mqtt-", host, "");
+}
+
+/* First line of the file, without its newline. The password itself never
+ * reaches the error stream. */
+static void read_password_file(struct reader *r, const config_setting_t *s, const char *file,
+			       char **out)
+{
+	char buf[PASSWORD_MAX + 2];
+	FILE *f = fopen(file, "r");
+
+	if (!f) {
+		fail_at(r, line_of(s), "cannot read password_file \"%s\": %s", file,
+			strerror(errno));
+		return;
+	}
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		fail_at(r, line_of(s), "password_file \"%s\" is empty", file);
+		return;
+	}
+	free(*out);
+	*out = copy(buf);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+static const char *const tls_keys[] = { "ca_file", "ca_path", "cert_file", "key_file",
+					"insecure", NULL };
+
+static void check_readable(struct reader *r, const config_setting_t *group, const char *key,
+			   const char *file)
+{
+	if (file && access(file, R_OK) != 0)
+		fail_at(r, line_of(config_setting_get_member(group, key)),
+			"cannot read %s \"%s\": %s", key, file, strerror(errno));
+}
+
+static void read_tls(struct reader *r, const config_setting_t *tls, struct cfg_tls *t)
+{
+	t->enabled = true;
+	check_keys(r, tls, tls_keys, "tls");
+	get_string(r, tls, "ca_file", &t->ca_file);
+	get_string(r, tls, "ca_path", &t->ca_path);
+	get_string(r, tls, "cert_file", &t->cert_file);
+	get_string(r, tls, "key_file", &t->key_file);
+	get_bool(r, tls, "insecure", &t->insecure);
+	check_readable(r, tls, "ca_file", t->ca_file);
+	check_readable(r, tls, "ca_path", t->ca_path);
+	check_readable(r, tls, "cert_file", t->cert_file);
+	check_readable(r, tls, "key_file", t->key_file);
+	if (!t->cert_file != !t->key_file)
+		fail_at(r, line_of(tls), "tls: cert_file and key_file go together");
+}
+
+static const char *const mqtt_keys[] = { "host", "port", "client_id", "username", "password",
+					 "password_file", "keepalive", "qos", "base_topic",
+					 "reconnect_delay_max", "tls", NULL };
+
+static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m)
+{
+	const config_setting_t *g = get_group(r, root, "mqtt");
+	const config_setting_t *tls = g ? get_group(r, g, "tls") : NULL;
+	char *password_file = NULL;
+
+	m->host = copy("localhost");
+	m->keepalive = 30;
+	m->qos = 1;
+	m->base_topic = copy("gpio2mqtt");
+	m->reconnect_delay_max = 10;
+	m->source_line = line_of(g);
+	if (g) {
+		check_keys(r, g, mqtt_keys, "mqtt");
+		get_string(r, g, "host", &m->host);
+		get_int(r, g, "port", 1, 65535, &m->port);
+		get_string(r, g, "client_id", &m->client_id);
+		get_string(r, g, "username", &m->username);
+		get_string(r, g, "password", &m->password);
+		get_int(r, g, "keepalive", 5, 65535, &m->keepalive);
+		get_int(r, g, "qos", 0, 2, &m->qos);
+		get_string(r, g, "base_topic", &m->base_topic);
+		get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
+		if (get_string(r, g, "password_file", &password_file) > 0) {
+			if (m->password)
+				fail_at(r, line_of(g), "give either password or password_file, not both");
+			else
+				read_password_file(r, config_setting_get_member(g, "password_file"),
+						   password_file, &m->password);
+		}
+	}
+	free(password_file);
+	if (tls)
+		read_tls(r, tls, &m->tls);
+	if (!m->port)
+		m->port = m->tls.enabled ? 8883 : 1883;
+	if (!m->client_id)
+		m->client_id = default_client_id();
+	if (!*m->host)
+		fail_at(r, m->source_line, "'host' is empty");
+	if (m->password && !m->username)
+		fail_at(r, m->source_line, "a password needs a username");
+	check_topic(r, m->source_line, "base_topic", m->base_topic);
+}
+
+/* --- outputs and inputs --- */
+
+static const char *const bias_names[] = { "as-is", "disabled", "pull-up", "pull-down", NULL };
+static const char *const drive_names[] = { "push-pull", "open-drain", "open-source", NULL };
+static const char *const initial_names[] = { "off", "on", NULL };
+
+static const char *const output_keys[] = { "name", "line", "chip", "command_topic",
+					   "state_topic", "active_low", "initial", "drive",
+					   "bias", "payload_on", "payload_off", "retain", NULL };
+static const char *const input_keys[] = { "name", "line", "chip", "state_topic", "bias",
+					  "active_low", "debounce_ms", "payload_on",
+					  "payload_off", "retain", NULL };
+
+static void read_line_location(struct reader *r, const config_setting_t *g, struct cfg_line *l)
+{
+	const config_setting_t *s = config_setting_get_member(g, "line");
+
+	get_string(r, g, "chip", &l->chip);
+	if (!s) {
+		fail_at(r, l->source_line, "'line' is missing (a line name or an offset)");
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		l->line_name = copy(config_setting_get_string(s));
+		if (!*l->line_name)
+			fail_at(r, line_of(s), "'line' is empty");
+	} else if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		int offset = config_setting_get_int(s);
+
+		if (offset < 0 || offset > 65535)
+			fail_at(r, line_of(s), "'line' offset %d is out of range", offset);
+		else if (!l->chip)
+			fail_at(r, line_of(s), "'line' given as an offset needs 'chip'");
+		l->offset = (unsigned int)(offset < 0 ? 0 : offset);
+	} else {
+		fail_at(r, line_of(s), "'line' must be a line name (string) or an offset (number)");
+	}
+}
+
+static void default_topic(char **topic, const char *base, const char *kind, const char *name,
+			  const char *suffix)
+{
+	char *mid;
+
+	if (*topic)
+		return;
+	mid = join(base, kind, name);
+	*topic = join(mid, suffix, "");
+	free(mid);
+}
+
+static void read_line_common(struct reader *r, const config_setting_t *g, struct cfg_line *l,
+			     const struct cfg_mqtt *m)
+{
+	int bias = GPIO_BIAS_AS_IS;
+
+	l->source_line = line_of(g);
+	l->retain = true;
+	if (get_string(r, g, "name", &l->name) == 0)
+		fail_at(r, l->source_line, "'name' is missing");
+	else if (l->name && !valid_name(l->name))
+		fail_at(r, line_of(config_setting_get_member(g, "name")),
+			"'name' \"%s\" may only have letters, digits, '_' and '-'", l->name);
+	read_line_location(r, g, l);
+	get_string(r, g, "state_topic", &l->state_topic);
+	get_bool(r, g, "active_low", &l->active_low);
+	get_bool(r, g, "retain", &l->retain);
+	get_choice(r, g, "bias", bias_names, &bias);
+	l->bias = (enum gpio_bias)bias;
+	get_string(r, g, "payload_on", &l->payload_on);
+	get_string(r, g, "payload_off", &l->payload_off);
+	check_word(r, l->source_line, "payload_on", l->payload_on);
+	check_word(r, l->source_line, "payload_off", l->payload_off);
+	if (!l->payload_on)
+		l->payload_on = copy("ON");
+	if (!l->payload_off)
+		l->payload_off = copy("OFF");
+	if (l->name && valid_name(l->name))
+		default_topic(&l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
+			      l->name, "");
+	check_topic(r, l->source_line, "state_topic", l->state_topic);
+}
+
+static void read_output(struct reader *r, const config_setting_t *g, struct cfg_line *l,
+			const struct cfg_mqtt *m)
+{
+	int drive = GPIO_DRIVE_PUSH_PULL;
+
+	l->output = true;
+	check_keys(r, g, output_keys, "an output");
+	read_line_common(r, g, l, m);
+	get_string(r, g, "command_topic", &l->command_topic);
+	get_choice(r, g, "initial", initial_names, &l->initial);
+	get_choice(r, g, "drive", drive_names, &drive);
+	l->drive = (enum gpio_drive)drive;
+	if (l->name && valid_name(l->name))
+		default_topic(&l->command_topic, m->base_topic, "/output/", l->name, "/set");
+	check_topic(r, l->source_line, "command_topic", l->command_topic);
+}
+
+static void read_input(struct reader *r, const config_setting_t *g, struct cfg_line *l,
+		       const struct cfg_mqtt *m)
+{
+	int debounce = 0;
+
+	check_keys(r, g, input_keys, "an input");
+	read_line_common(r, g, l, m);
+	get_int(r, g, "debounce_ms", 0, 60000, &debounce);
+	l->debounce_ms = (unsigned int)debounce;
+}
+
+typedef void (*line_reader)(struct reader *, const config_setting_t *, struct cfg_line *,
+			    const struct cfg_mqtt *);
+
+static void read_lines(struct reader *r, const config_setting_t *root, const char *key,
+		       line_reader read_one, struct config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(root, key);
+	size_t n;
+
+	if (!list)
+		return;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		fail_at(r, line_of(list), "'%s' must be a list: %s = ( { ... }, { ... } );", key,
+			key);
+		return;
+	}
+	n = (size_t)config_setting_length(list);
+	cfg->lines = realloc(cfg->lines, (cfg->n_lines + n) * sizeof(*cfg->lines));
+	if (!cfg->lines && cfg->n_lines + n > 0) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct cfg_line *l = &cfg->lines[cfg->n_lines++];
+
+		memset(l, 0, sizeof(*l));
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			l->source_line = line_of(g);
+			fail_at(r, line_of(g), "each entry of '%s' must be a group { ... }", key);
+			continue;
+		}
+		read_one(r, g, l, &cfg->mqtt);
+	}
+}
+
+/* --- duplicates --- */
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_location(const struct cfg_line *a, const struct cfg_line *b)
+{
+	if (!same_str(a->chip, b->chip))
+		return false;
+	if (a->line_name || b->line_name)
+		return same_str(a->line_name, b->line_name);
+	return a->offset == b->offset;
+}
+
+static void check_pair(struct reader *r, const struct cfg_line *a, const struct cfg_line *b)
+{
+	if (a->name && b->name && strcmp(a->name, b->name) == 0)
+		fail_at(r, b->source_line, "name \"%s\" is already used at line %d", b->name,
+			a->source_line);
+	if (same_location(a, b))
+		fail_at(r, b->source_line, "this line is already mapped at line %d",
+			a->source_line);
+	if (a->state_topic && same_str(a->state_topic, b->state_topic))
+		fail_at(r, b->source_line, "state_topic \"%s\" is already used at line %d",
+			b->state_topic, a->source_line);
+	if (a->command_topic && same_str(a->command_topic, b->command_topic))
+		fail_at(r, b->source_line, "command_topic \"%s\" is already used at line %d",
+			b->command_topic, a->source_line);
+	/* A command topic that is also a state topic would feed states back as
+	 * commands. */
+	if (a->command_topic && same_str(a->command_topic, b->state_topic))
+		fail_at(r, b->source_line, "state_topic \"%s\" is the command_topic at line %d",
+			b->state_topic, a->source_line);
+	if (b->command_topic && same_str(b->command_topic, a->state_topic))
+		fail_at(r, b->source_line, "command_topic \"%s\" is the state_topic at line %d",
+			b->command_topic, a->source_line);
+}
+
+static void check_reserved(struct reader *r, const struct config *cfg, const struct cfg_line *l)
+{
+	const char *reserved[] = { cfg->status_topic, cfg->error_topic };
+
+	for (size_t i = 0; i < 2; i++)
+		if (same_str(l->state_topic, reserved[i]) || same_str(l->command_topic, reserved[i]))
+			fail_at(r, l->source_line, "topic \"%s\" is reserved for the daemon",
+				reserved[i]);
+	if (l->command_topic && same_str(l->command_topic, l->state_topic))
+		fail_at(r, l->source_line, "command_topic and state_topic must differ");
+}
+
+static void check_duplicates(struct reader *r, const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_lines; i++) {
+		check_reserved(r, cfg, &cfg->lines[i]);
+		for (size_t j = 0; j < i; j++)
+			check_pair(r, &cfg->lines[j], &cfg->lines[i]);
+	}
+}
+
+/* --- the file --- */
+
+static const char *const top_keys[] = { "mqtt", "outputs", "inputs", NULL };
+
+static void read_root(struct reader *r, const config_setting_t *root, struct config *cfg)
+{
+	check_keys(r, root, top_keys, "the file (expected mqtt, outputs, inputs)");
+	read_mqtt(r, root, &cfg->mqtt);
+	cfg->status_topic = join(cfg->mqtt.base_topic, "/status", "");
+	cfg->error_topic = join(cfg->mqtt.base_topic, "/error", "");
+	read_lines(r, root, "outputs", read_output, cfg);
+	cfg->n_outputs = cfg->n_lines;
+	read_lines(r, root, "inputs", read_input, cfg);
+	check_duplicates(r, cfg);
+}
+
+int config_load(struct config *cfg, const char *path, FILE *errors)
+{
+	struct reader r = { .path = path, .errors = errors };
+	config_t cf;
+
+	memset(cfg, 0, sizeof(*cfg));
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			fail_at(&r, 0, "cannot read the mapping file: %s", strerror(errno));
+		else
+			fail_at(&r, config_error_line(&cf), "%s", config_error_text(&cf));
+	} else {
+		cfg->path = copy(path);
+		read_root(&r, config_root_setting(&cf), cfg);
+	}
+	config_destroy(&cf);
+	if (r.failures) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static void free_line(struct cfg_line *l)
+{
+	free(l->name);
+	free(l->chip);
+	free(l->line_name);
+	free(l->command_topic);
+	free(l->state_topic);
+	free(l->payload_on);
+	free(l->payload_off);
+}
+
+void config_free(struct config *cfg)
+{
+	struct cfg_mqtt *m = &cfg->mqtt;
+
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		free_line(&cfg->lines[i]);
+	free(cfg->lines);
+	free(m->host);
+	free(m->client_id);
+	free(m->username);
+	if (m->password)
+		explicit_bzero(m->password, strlen(m->password));
+	free(m->password);
+	free(m->base_topic);
+	free(m->tls.ca_file);
+	free(m->tls.ca_path);
+	free(m->tls.cert_file);
+	free(m->tls.key_file);
+	free(cfg->status_topic);
+	free(cfg->error_topic);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b)
+{
+	const struct cfg_tls *x = &a->tls, *y = &b->tls;
+
+	return same_str(a->host, b->host) && a->port == b->port &&
+	       same_str(a->client_id, b->client_id) && same_str(a->username, b->username) &&
+	       same_str(a->password, b->password) && a->keepalive == b->keepalive &&
+	       a->qos == b->qos && same_str(a->base_topic, b->base_topic) &&
+	       a->reconnect_delay_max == b->reconnect_delay_max && x->enabled == y->enabled &&
+	       same_str(x->ca_file, y->ca_file) && same_str(x->ca_path, y->ca_path) &&
+	       same_str(x->cert_file, y->cert_file) && same_str(x->key_file, y->key_file) &&
+	       x->insecure == y->insecure;
+}

@@ -1,0 +1,78 @@
+/* config: the mapping file (libconfig syntax) read into plain structs.
+ *
+ * The only module that includes <libconfig.h>. Every string in struct config
+ * is a heap copy owned by it and freed by config_free(). Problems are written
+ * to the errors stream as "FILE:LINE: message", all of them, not just the
+ * first; secrets are never written there. */
+#ifndef GPIO2MQTT_CONFIG_H
+#define GPIO2MQTT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "gpio.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/gpio2mqtt/gpio2mqtt.conf"
+
+struct cfg_tls {
+	bool enabled;
+	char *ca_file;
+	char *ca_path;
+	char *cert_file;
+	char *key_file;
+	bool insecure;
+};
+
+struct cfg_mqtt {
+	char *host;
+	int port;
+	char *client_id;
+	char *username;
+	char *password; /* secret: never log */
+	int keepalive;
+	int qos;
+	char *base_topic;
+	int reconnect_delay_max; /* seconds */
+	struct cfg_tls tls;
+	int source_line;
+};
+
+struct cfg_line {
+	bool output;
+	char *name;
+	char *chip;      /* NULL: search every chip by line name */
+	char *line_name; /* NULL: the line was given as an offset */
+	unsigned int offset;
+	char *command_topic; /* outputs only */
+	char *state_topic;
+	char *payload_on;
+	char *payload_off;
+	bool active_low;
+	bool retain;
+	int initial; /* outputs */
+	enum gpio_drive drive;
+	enum gpio_bias bias;
+	unsigned int debounce_ms; /* inputs */
+	int source_line;
+};
+
+struct config {
+	char *path;
+	struct cfg_mqtt mqtt;
+	struct cfg_line *lines; /* outputs first, then inputs */
+	size_t n_lines;
+	size_t n_outputs;
+	char *status_topic; /* <base>/status */
+	char *error_topic;  /* <base>/error */
+};
+
+/* Reads and validates path into cfg. Returns 0, or -1 after writing every
+ * problem found to errors (cfg is then empty). */
+int config_load(struct config *cfg, const char *path, FILE *errors);
+void config_free(struct config *cfg);
+
+/* Whether a reload may keep the broker connection as it is. */
+bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b);
+
+#endif

@@ -1,0 +1,443 @@
+/* gpio for the libgpiod 1.6 API (Debian bookworm, Ubuntu 24.04, Raspberry Pi
+ * OS bookworm). Debounce, which 1.6 cannot ask the kernel for, is done here
+ * with a timerfd: the line's fd is then an epoll fd over the event fd and the
+ * timer, so the event loop still sees one fd per input. */
+#include "gpio.h"
+#include "linenames.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gpiod.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define EVENT_BATCH 16
+
+struct gpio_chips {
+	struct gpiod_chip **chips;
+	size_t count;
+	struct line_names *names;
+};
+
+struct gpio_line {
+	struct gpiod_line *line;
+	int event_fd;      /* inputs */
+	int timer_fd;      /* inputs with debounce, else -1 */
+	int poll_fd;       /* what the loop watches: event_fd, or an epoll fd */
+	unsigned int debounce_ms;
+	int reported;      /* last value passed to the callback */
+	uint64_t last_edge_ns;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int index_names(struct gpio_chips *c, size_t chip)
+{
+	unsigned int n = gpiod_chip_num_lines(c->chips[chip]);
+
+	for (unsigned int off = 0; off < n; off++) {
+		struct gpiod_line *line = gpiod_chip_get_line(c->chips[chip], off);
+		const char *name = line ? gpiod_line_name(line) : NULL;
+
+		if (name && *name && line_names_add(c->names, name, chip, off) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_chip(struct gpio_chips *c, struct gpiod_chip *chip)
+{
+	struct gpiod_chip **more = realloc(c->chips, (c->count + 1) * sizeof(*more));
+
+	if (!more)
+		return -1;
+	c->chips = more;
+	c->chips[c->count++] = chip;
+	return index_names(c, c->count - 1);
+}
+
+struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
+{
+	struct gpio_chips *c = calloc(1, sizeof(*c));
+	struct gpiod_chip_iter *iter;
+	struct gpiod_chip *chip;
+
+	if (!c || !(c->names = line_names_new()))
+		goto nomem;
+	iter = gpiod_chip_iter_new();
+	if (!iter) {
+		fail(err, errlen, "cannot list GPIO chips: %s", strerror(errno));
+		goto fail;
+	}
+	gpiod_foreach_chip_noclose(iter, chip) {
+		if (add_chip(c, chip) < 0) {
+			gpiod_chip_close(chip);
+			gpiod_chip_iter_free_noclose(iter);
+			goto nomem;
+		}
+	}
+	gpiod_chip_iter_free_noclose(iter);
+	line_names_seal(c->names);
+	return c;
+nomem:
+	fail(err, errlen, "out of memory");
+fail:
+	gpio_chips_close(c);
+	return NULL;
+}
+
+void gpio_chips_close(struct gpio_chips *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->count; i++)
+		gpiod_chip_close(c->chips[i]);
+	free(c->chips);
+	line_names_free(c->names);
+	free(c);
+}
+
+/* --- finding lines --- */
+
+static bool chip_matches(struct gpiod_chip *chip, const char *spec)
+{
+	const char *name = gpiod_chip_name(chip);
+
+	if (strncmp(spec, "/dev/", 5) == 0)
+		return strcmp(spec + 5, name) == 0;
+	return strcmp(spec, name) == 0 || strcmp(spec, gpiod_chip_label(chip)) == 0;
+}
+
+static int find_chip(struct gpio_chips *c, const char *spec, size_t *chip, char *err,
+		     size_t errlen)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		if (chip_matches(c->chips[i], spec)) {
+			*chip = i;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "no GPIO chip \"%s\" (by name, path or label)%s", spec,
+		    c->count ? "" : ": this system has no GPIO chips");
+}
+
+static int find_by_name(struct gpio_chips *c, size_t chip, const char *name,
+			struct gpio_ref *ref, char *err, size_t errlen)
+{
+	struct line_name_hit hits[2];
+	size_t n = line_names_find(c->names, name, chip, hits, 2);
+
+	if (n == 0)
+		return fail(err, errlen, "no GPIO line named \"%s\"%s%s", name,
+			    chip == LINE_NAMES_ANY_CHIP ? "" : " on ",
+			    chip == LINE_NAMES_ANY_CHIP ? "" : gpiod_chip_name(c->chips[chip]));
+	if (n > 1)
+		return fail(err, errlen,
+			    "%zu GPIO lines are named \"%s\" (%s offset %u, %s offset %u%s): "
+			    "give 'chip' too",
+			    n, name, gpiod_chip_name(c->chips[hits[0].chip]), hits[0].offset,
+			    gpiod_chip_name(c->chips[hits[1].chip]), hits[1].offset,
+			    n > 2 ? ", ..." : "");
+	ref->chip = hits[0].chip;
+	ref->offset = hits[0].offset;
+	return 0;
+}
+
+int gpio_chips_find(struct gpio_chips *c, const char *chip, const char *name,
+		    unsigned int offset, struct gpio_ref *ref, char *err, size_t errlen)
+{
+	size_t index = LINE_NAMES_ANY_CHIP;
+
+	if (chip && find_chip(c, chip, &index, err, errlen) < 0)
+		return -1;
+	if (name)
+		return find_by_name(c, index, name, ref, err, errlen);
+	if (index == LINE_NAMES_ANY_CHIP)
+		return fail(err, errlen, "a line given by offset needs a chip");
+	if (offset >= gpiod_chip_num_lines(c->chips[index]))
+		return fail(err, errlen, "%s has %u lines, no offset %u",
+			    gpiod_chip_name(c->chips[index]),
+			    gpiod_chip_num_lines(c->chips[index]), offset);
+	ref->chip = index;
+	ref->offset = offset;
+	return 0;
+}
+
+static struct gpiod_line *ref_line(struct gpio_chips *c, const struct gpio_ref *ref)
+{
+	return gpiod_chip_get_line(c->chips[ref->chip], ref->offset);
+}
+
+const char *gpio_ref_describe(struct gpio_chips *c, const struct gpio_ref *ref, char *buf,
+			      size_t len)
+{
+	struct gpiod_line *line = ref_line(c, ref);
+	const char *name = line ? gpiod_line_name(line) : NULL;
+
+	snprintf(buf, len, "%s offset %u%s%s%s", gpiod_chip_name(c->chips[ref->chip]),
+		 ref->offset, name ? " (" : "", name ? name : "", name ? ")" : "");
+	return buf;
+}
+
+int gpio_check_free(struct gpio_chips *c, const struct gpio_ref *ref, char *err, size_t errlen)
+{
+	struct gpiod_line *line = ref_line(c, ref);
+	char where[128];
+
+	gpio_ref_describe(c, ref, where, sizeof(where));
+	if (!line || gpiod_line_update(line) < 0)
+		return fail(err, errlen, "cannot read %s: %s", where, strerror(errno));
+	if (gpiod_line_is_used(line))
+		return fail(err, errlen, "%s is in use by \"%s\"", where,
+			    gpiod_line_consumer(line) ? gpiod_line_consumer(line) : "the kernel");
+	return 0;
+}
+
+/* --- requesting lines --- */
+
+static int request_flags(const struct gpio_settings *s)
+{
+	static const int bias[] = { [GPIO_BIAS_AS_IS] = 0,
+				    [GPIO_BIAS_DISABLED] = GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE,
+				    [GPIO_BIAS_PULL_UP] = GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP,
+				    [GPIO_BIAS_PULL_DOWN] =
+					    GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN };
+	static const int drive[] = { [GPIO_DRIVE_PUSH_PULL] = 0,
+				     [GPIO_DRIVE_OPEN_DRAIN] = GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN,
+				     [GPIO_DRIVE_OPEN_SOURCE] =
+					     GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE };
+	int flags = bias[s->bias];
+
+	if (s->active_low)
+		flags |= GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
+	if (s->output)
+		flags |= drive[s->drive];
+	return flags;
+}
+
+/* Software debounce: an epoll fd over the event fd and a one-shot timer. */
+static int setup_debounce(struct gpio_line *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	l->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->timer_fd < 0 || l->poll_fd < 0)
+		return -1;
+	ev.data.fd = l->event_fd;
+	if (epoll_ctl(l->poll_fd, EPOLL_CTL_ADD, l->event_fd, &ev) < 0)
+		return -1;
+	ev.data.fd = l->timer_fd;
+	return epoll_ctl(l->poll_fd, EPOLL_CTL_ADD, l->timer_fd, &ev);
+}
+
+static int setup_input(struct gpio_line *l, const struct gpio_settings *s)
+{
+	int flags;
+
+	l->event_fd = gpiod_line_event_get_fd(l->line);
+	flags = fcntl(l->event_fd, F_GETFL);
+	if (flags < 0 || fcntl(l->event_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	l->poll_fd = l->event_fd;
+	l->debounce_ms = s->debounce_ms;
+	if (s->debounce_ms && setup_debounce(l) < 0)
+		return -1;
+	l->reported = gpiod_line_get_value(l->line);
+	return l->reported < 0 ? -1 : 0;
+}
+
+struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref *ref,
+				    const struct gpio_settings *s, char *err, size_t errlen)
+{
+	struct gpiod_line_request_config rc = {
+		.consumer = s->consumer,
+		.request_type = s->output ? GPIOD_LINE_REQUEST_DIRECTION_OUTPUT
+					  : GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES,
+		.flags = request_flags(s),
+	};
+	struct gpio_line *l = calloc(1, sizeof(*l));
+	char where[128];
+
+	gpio_ref_describe(c, ref, where, sizeof(where));
+	if (!l) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->event_fd = l->timer_fd = l->poll_fd = -1;
+	l->line = ref_line(c, ref);
+	if (!l->line || gpiod_line_request(l->line, &rc, s->initial) < 0) {
+		fail(err, errlen, "cannot request %s: %s", where, strerror(errno));
+		l->line = NULL;
+		goto fail;
+	}
+	if (!s->output && setup_input(l, s) < 0) {
+		fail(err, errlen, "cannot watch %s: %s", where, strerror(errno));
+		goto fail;
+	}
+	return l;
+fail:
+	gpio_line_release(l);
+	return NULL;
+}
+
+void gpio_line_release(struct gpio_line *l)
+{
+	if (!l)
+		return;
+	if (l->poll_fd >= 0 && l->poll_fd != l->event_fd)
+		close(l->poll_fd);
+	if (l->timer_fd >= 0)
+		close(l->timer_fd);
+	if (l->line)
+		gpiod_line_release(l->line); /* closes event_fd too */
+	free(l);
+}
+
+int gpio_line_set(struct gpio_line *l, int value)
+{
+	return gpiod_line_set_value(l->line, value);
+}
+
+int gpio_line_get(struct gpio_line *l)
+{
+	return gpiod_line_get_value(l->line);
+}
+
+int gpio_line_fd(const struct gpio_line *l)
+{
+	return l->poll_fd;
+}
+
+/* --- edge events --- */
+
+static void arm_debounce(struct gpio_line *l)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = l->debounce_ms / 1000,
+			      .tv_nsec = (long)(l->debounce_ms % 1000) * 1000000L },
+	};
+
+	timerfd_settime(l->timer_fd, 0, &its, NULL);
+}
+
+/* One batch of events; returns how many were read, or -1. */
+static int read_edge_batch(struct gpio_line *l, gpio_edge_fn fn, void *ctx)
+{
+	struct gpiod_line_event ev[EVENT_BATCH];
+	int n = gpiod_line_event_read_fd_multiple(l->event_fd, ev, EVENT_BATCH);
+
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	for (int i = 0; i < n; i++) {
+		uint64_t ts = (uint64_t)ev[i].ts.tv_sec * 1000000000ULL + (uint64_t)ev[i].ts.tv_nsec;
+		int value = ev[i].event_type == GPIOD_LINE_EVENT_RISING_EDGE;
+
+		if (l->debounce_ms) {
+			l->last_edge_ns = ts;
+			continue;
+		}
+		l->reported = value;
+		fn(ctx, value, ts);
+	}
+	if (n > 0 && l->debounce_ms)
+		arm_debounce(l); /* restart: the line must be quiet for the whole period */
+	return n;
+}
+
+/* The debounce timer expired: report the settled value if it changed. */
+static int settle(struct gpio_line *l, gpio_edge_fn fn, void *ctx)
+{
+	uint64_t expirations;
+	int value;
+
+	if (read(l->timer_fd, &expirations, sizeof(expirations)) < 0)
+		return errno == EAGAIN ? 0 : -1;
+	value = gpiod_line_get_value(l->line);
+	if (value < 0)
+		return -1;
+	if (value != l->reported) {
+		l->reported = value;
+		fn(ctx, value, l->last_edge_ns);
+	}
+	return 0;
+}
+
+int gpio_line_handle_events(struct gpio_line *l, gpio_edge_fn fn, void *ctx)
+{
+	int n = EVENT_BATCH;
+
+	if (l->event_fd < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Bounded so that a flood on one line cannot starve the others. */
+	for (int batches = 0; n == EVENT_BATCH && batches < 8; batches++) {
+		n = read_edge_batch(l, fn, ctx);
+		if (n < 0)
+			return -1;
+	}
+	return l->timer_fd >= 0 ? settle(l, fn, ctx) : 0;
+}
+
+/* --- listing --- */
+
+static void list_chip(FILE *out, struct gpiod_chip *chip)
+{
+	fprintf(out, "%s [%s] (%u lines)\n", gpiod_chip_name(chip), gpiod_chip_label(chip),
+		gpiod_chip_num_lines(chip));
+	for (unsigned int off = 0; off < gpiod_chip_num_lines(chip); off++) {
+		struct gpiod_line *line = gpiod_chip_get_line(chip, off);
+		const char *name = line ? gpiod_line_name(line) : NULL;
+		const char *consumer = line ? gpiod_line_consumer(line) : NULL;
+
+		if (!line)
+			continue;
+		fprintf(out, "\tline %3u: %-16s %-6s %s%s%s\n", off, name ? name : "unnamed",
+			gpiod_line_direction(line) == GPIOD_LINE_DIRECTION_OUTPUT ? "output"
+										   : "input",
+			gpiod_line_is_used(line) ? "used by \"" : "unused",
+			gpiod_line_is_used(line) ? (consumer ? consumer : "kernel") : "",
+			gpiod_line_is_used(line) ? "\"" : "");
+	}
+}
+
+int gpio_list(FILE *out, char *err, size_t errlen)
+{
+	struct gpio_chips *c = gpio_chips_open(err, errlen);
+
+	if (!c)
+		return -1;
+	if (!c->count)
+		fprintf(out, "no GPIO chips found (is /dev/gpiochip* there and readable?)\n");
+	for (size_t i = 0; i < c->count; i++)
+		list_chip(out, c->chips[i]);
+	gpio_chips_close(c);
+	return 0;
+}
+
+const char *gpio_version_built(void)
+{
+	return GPIOD_BUILT_VERSION;
+}
+
+const char *gpio_version_runtime(void)
+{
+	return gpiod_version_string();
+}

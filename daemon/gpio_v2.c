@@ -1,0 +1,716 @@
+/* gpio for the libgpiod 2.x API (2.1 or later: nothing newer is used).
+ *
+ * Every chip is opened once and stays open for the life of the catalogue; line
+ * names are read once into the linenames index, so finding a line by name is a
+ * binary search however many lines the board has. Bias, drive, active-low,
+ * initial value and debounce all go into the kernel request itself.
+ */
+#include "gpio.h"
+#include "linenames.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gpiod.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GPIOD_BUILT_VERSION
+#define GPIOD_BUILT_VERSION "unknown"
+#endif
+
+/* Events read per read(): the kernel queues 16 per line by default. */
+#define EVENT_BUFFER_SIZE 16
+/* Reads per gpio_line_handle_events() call at most. */
+#define MAX_BATCHES 8
+/* Used when the caller gives no consumer, so that others see who holds it. */
+#define DEFAULT_CONSUMER "gpio2mqtt"
+
+struct gpio_chip {
+	struct gpiod_chip *handle;
+	char *name;        /* "gpiochip0" */
+	char *path;        /* "/dev/gpiochip0" */
+	char *label;       /* "pinctrl-rp1" */
+	size_t num_lines;
+};
+
+struct gpio_chips {
+	struct gpio_chip *chips;
+	size_t num_chips;
+	struct line_names *names;
+};
+
+struct gpio_line {
+	struct gpiod_line_request *request;
+	struct gpiod_edge_event_buffer *events; /* inputs only, allocated once */
+	unsigned int offset;
+};
+
+/* ---- chip discovery ---------------------------------------------------- */
+
+static int is_chip_entry(const struct dirent *entry)
+{
+	return strncmp(entry->d_name, "gpiochip", 8) == 0;
+}
+
+static void free_paths(char **paths, int count)
+{
+	for (int i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/* Paths of the GPIO chip devices in /dev, in numeric order (gpiochip2 before
+ * gpiochip10). Returns how many, or -1. */
+static int chip_paths(char ***paths, char *err, size_t errlen)
+{
+	struct dirent **entries;
+	int n = scandir("/dev", &entries, is_chip_entry, versionsort);
+	int count = 0;
+	bool ok = false;
+
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read /dev: %s", strerror(errno));
+		return -1;
+	}
+	*paths = calloc((size_t)n + 1, sizeof(**paths));
+	if (!*paths)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "/dev/%s", entries[i]->d_name);
+		if (!gpiod_is_gpiochip_device(path))
+			continue;
+		(*paths)[count] = strdup(path);
+		if (!(*paths)[count])
+			goto out;
+		count++;
+	}
+	ok = true;
+out:
+	for (int i = 0; i < n; i++)
+		free(entries[i]);
+	free(entries);
+	if (ok)
+		return count;
+	snprintf(err, errlen, "out of memory listing GPIO chips");
+	free_paths(*paths, count);
+	*paths = NULL;
+	return -1;
+}
+
+/* ---- catalogue ----------------------------------------------------------- */
+
+static void chip_clear(struct gpio_chip *chip)
+{
+	free(chip->label);
+	free(chip->path);
+	free(chip->name);
+	if (chip->handle)
+		gpiod_chip_close(chip->handle);
+	memset(chip, 0, sizeof(*chip));
+}
+
+/* Adds the names of the chip's lines to the index; unnamed lines are left out. */
+static int index_names(struct line_names *names, const struct gpio_chip *chip, size_t index,
+		       char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < chip->num_lines; i++) {
+		struct gpiod_line_info *info = gpiod_chip_get_line_info(chip->handle, i);
+		const char *name;
+		int ret = 0;
+
+		if (!info) {
+			snprintf(err, errlen, "cannot read %s line %u: %s", chip->path, i,
+				 strerror(errno));
+			return -1;
+		}
+		name = gpiod_line_info_get_name(info);
+		if (name && *name)
+			ret = line_names_add(names, name, index, i);
+		gpiod_line_info_free(info);
+		if (ret < 0) {
+			snprintf(err, errlen, "out of memory indexing the lines of %s", chip->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int chip_open(struct gpio_chip *chip, const char *path, char *err, size_t errlen)
+{
+	struct gpiod_chip_info *info = NULL;
+
+	chip->handle = gpiod_chip_open(path);
+	if (!chip->handle) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	info = gpiod_chip_get_info(chip->handle);
+	if (!info) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	chip->name = strdup(gpiod_chip_info_get_name(info));
+	chip->label = strdup(gpiod_chip_info_get_label(info));
+	chip->path = strdup(path);
+	chip->num_lines = gpiod_chip_info_get_num_lines(info);
+	gpiod_chip_info_free(info);
+	if (!chip->name || !chip->label || !chip->path) {
+		snprintf(err, errlen, "out of memory opening %s", path);
+		goto fail;
+	}
+	return 0;
+
+fail:
+	chip_clear(chip);
+	return -1;
+}
+
+struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
+{
+	struct gpio_chips *chips = calloc(1, sizeof(*chips));
+	char **paths = NULL;
+	int count = 0;
+
+	if (!chips || !(chips->names = line_names_new())) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	count = chip_paths(&paths, err, errlen);
+	if (count < 0)
+		goto fail;
+	chips->chips = calloc((size_t)count + 1, sizeof(*chips->chips));
+	if (!chips->chips) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < count; i++) {
+		if (chip_open(&chips->chips[i], paths[i], err, errlen) < 0)
+			goto fail;
+		chips->num_chips++;
+		if (index_names(chips->names, &chips->chips[i], (size_t)i, err, errlen) < 0)
+			goto fail;
+	}
+	line_names_seal(chips->names);
+	free_paths(paths, count);
+	return chips;
+
+fail:
+	free_paths(paths, count);
+	gpio_chips_close(chips);
+	return NULL;
+}
+
+void gpio_chips_close(struct gpio_chips *chips)
+{
+	if (!chips)
+		return;
+	for (size_t i = 0; i < chips->num_chips; i++)
+		chip_clear(&chips->chips[i]);
+	free(chips->chips);
+	line_names_free(chips->names);
+	free(chips);
+}
+
+/* ---- finding lines ------------------------------------------------------- */
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* snprintf at the end of what buf holds; truncates quietly. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* A path given by the user may be a symlink (/dev/gpio/header -> gpiochip0). */
+static bool same_path(const char *given, const char *ours)
+{
+	char resolved[PATH_MAX];
+
+	if (strcmp(given, ours) == 0)
+		return true;
+	return realpath(given, resolved) && strcmp(resolved, ours) == 0;
+}
+
+static bool chip_matches(const struct gpio_chip *chip, const char *spec)
+{
+	if (!spec)
+		return true;
+	if (spec[0] == '/')
+		return same_path(spec, chip->path);
+	return strcmp(spec, chip->name) == 0 || strcmp(spec, chip->label) == 0;
+}
+
+/* How many chips match spec, the first of them in *index. */
+static size_t match_chips(const struct gpio_chips *chips, const char *spec, size_t *index)
+{
+	size_t found = 0;
+
+	for (size_t i = 0; i < chips->num_chips; i++) {
+		if (!chip_matches(&chips->chips[i], spec))
+			continue;
+		if (found++ == 0)
+			*index = i;
+	}
+	return found;
+}
+
+/* Lists the chips there are, which is what a user with a typo needs. */
+static void unknown_chip(const struct gpio_chips *chips, const char *spec, char *err,
+			 size_t errlen)
+{
+	append(err, errlen, "no GPIO chip \"%s\" (by name, path or label)", spec);
+	if (chips->num_chips == 0)
+		append(err, errlen, ": this system has no GPIO chips");
+	for (size_t i = 0; i < chips->num_chips; i++)
+		append(err, errlen, "%s%s [%s]", i ? ", " : "; there are ", chips->chips[i].name,
+		       chips->chips[i].label);
+}
+
+/* How many lines called name are on the chips that match spec (every chip
+ * when spec is NULL); the first two in hits. A label may match several chips. */
+static size_t find_named(const struct gpio_chips *chips, const char *spec, const char *name,
+			 struct line_name_hit hits[2])
+{
+	size_t found = 0;
+
+	if (!spec)
+		return line_names_find(chips->names, name, LINE_NAMES_ANY_CHIP, hits, 2);
+	for (size_t i = 0; i < chips->num_chips; i++)
+		if (chip_matches(&chips->chips[i], spec))
+			found += line_names_find(chips->names, name, i, hits + (found < 2 ? found : 0),
+						 found < 2 ? 2 - found : 0);
+	return found;
+}
+
+static int find_by_name(struct gpio_chips *chips, const char *chip, const char *name,
+			struct gpio_ref *ref, char *err, size_t errlen)
+{
+	struct line_name_hit hits[2];
+	size_t found = find_named(chips, chip, name, hits);
+
+	if (found == 1) {
+		*ref = (struct gpio_ref){ hits[0].chip, hits[0].offset };
+		return 0;
+	}
+	if (found > 1)
+		snprintf(err, errlen, "%zu GPIO lines are named \"%s\" (%s offset %u, %s offset %u%s): %s",
+			 found, name, chips->chips[hits[0].chip].name, hits[0].offset,
+			 chips->chips[hits[1].chip].name, hits[1].offset, found > 2 ? ", ..." : "",
+			 chip ? "give 'line' as an offset instead" : "give 'chip' too");
+	else if (chip)
+		snprintf(err, errlen, "no GPIO line named \"%s\" on %s", name, chip);
+	else
+		snprintf(err, errlen, "no GPIO line named \"%s\"%s", name,
+			 chips->num_chips ? "" : ": this system has no GPIO chips");
+	return -1;
+}
+
+/* By offset the chip must be one: a label may be shared by several. */
+static int find_by_offset(struct gpio_chips *chips, const char *chip, unsigned int offset,
+			  struct gpio_ref *ref, char *err, size_t errlen)
+{
+	size_t index = 0;
+	size_t found = match_chips(chips, chip, &index);
+
+	if (found > 1) {
+		snprintf(err, errlen, "GPIO chip label \"%s\" is not unique (%s is one of %zu); "
+			 "give the chip's name instead", chip, chips->chips[index].name, found);
+		return -1;
+	}
+	if (offset >= chips->chips[index].num_lines) {
+		snprintf(err, errlen, "%s has %zu lines, no offset %u",
+			 chips->chips[index].name, chips->chips[index].num_lines, offset);
+		return -1;
+	}
+	*ref = (struct gpio_ref){ index, offset };
+	return 0;
+}
+
+int gpio_chips_find(struct gpio_chips *chips, const char *chip, const char *name,
+		    unsigned int offset, struct gpio_ref *ref, char *err, size_t errlen)
+{
+	size_t index;
+
+	/* Checked first so that a typo in the chip is reported as such rather
+	 * than as a missing line. */
+	if (chip && match_chips(chips, chip, &index) == 0) {
+		if (errlen)
+			err[0] = '\0';
+		unknown_chip(chips, chip, err, errlen);
+		return -1;
+	}
+	if (name)
+		return find_by_name(chips, chip, name, ref, err, errlen);
+	if (!chip) {
+		snprintf(err, errlen, "a line given by offset needs a chip");
+		return -1;
+	}
+	return find_by_offset(chips, chip, offset, ref, err, errlen);
+}
+
+static bool ref_valid(const struct gpio_chips *chips, const struct gpio_ref *ref)
+{
+	return ref->chip < chips->num_chips && ref->offset < chips->chips[ref->chip].num_lines;
+}
+
+const char *gpio_ref_describe(struct gpio_chips *chips, const struct gpio_ref *ref,
+			      char *buf, size_t len)
+{
+	const struct gpio_chip *chip;
+	struct gpiod_line_info *info;
+	const char *name;
+
+	if (!ref_valid(chips, ref)) {
+		snprintf(buf, len, "chip #%zu offset %u (no such line)", ref->chip, ref->offset);
+		return buf;
+	}
+	chip = &chips->chips[ref->chip];
+	/* Asked again rather than kept: this is for messages, not a hot path. */
+	info = gpiod_chip_get_line_info(chip->handle, ref->offset);
+	name = info ? gpiod_line_info_get_name(info) : NULL;
+	if (name && *name)
+		snprintf(buf, len, "%s offset %u (%s)", chip->name, ref->offset, name);
+	else
+		snprintf(buf, len, "%s offset %u", chip->name, ref->offset);
+	if (info)
+		gpiod_line_info_free(info);
+	return buf;
+}
+
+/* ---- line use ------------------------------------------------------------ */
+
+static void describe_user(struct gpiod_line_info *info, const char *what, char *err,
+			  size_t errlen)
+{
+	const char *consumer = gpiod_line_info_get_consumer(info);
+
+	if (consumer && *consumer)
+		snprintf(err, errlen, "%s is in use by \"%s\"", what, consumer);
+	else
+		snprintf(err, errlen, "%s is in use (by the kernel or an unnamed consumer)",
+			 what);
+}
+
+int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *err,
+		    size_t errlen)
+{
+	char what[128];
+	struct gpiod_line_info *info;
+	int ret = 0;
+
+	gpio_ref_describe(chips, ref, what, sizeof(what));
+	if (!ref_valid(chips, ref)) {
+		snprintf(err, errlen, "%s", what);
+		return -1;
+	}
+	info = gpiod_chip_get_line_info(chips->chips[ref->chip].handle, ref->offset);
+	if (!info) {
+		snprintf(err, errlen, "cannot read %s: %s", what, strerror(errno));
+		return -1;
+	}
+	if (gpiod_line_info_is_used(info)) {
+		describe_user(info, what, err, errlen);
+		ret = -1;
+	}
+	gpiod_line_info_free(info);
+	return ret;
+}
+
+static const enum gpiod_line_bias bias_map[] = {
+	[GPIO_BIAS_AS_IS] = GPIOD_LINE_BIAS_AS_IS,
+	[GPIO_BIAS_DISABLED] = GPIOD_LINE_BIAS_DISABLED,
+	[GPIO_BIAS_PULL_UP] = GPIOD_LINE_BIAS_PULL_UP,
+	[GPIO_BIAS_PULL_DOWN] = GPIOD_LINE_BIAS_PULL_DOWN,
+};
+
+static const enum gpiod_line_drive drive_map[] = {
+	[GPIO_DRIVE_PUSH_PULL] = GPIOD_LINE_DRIVE_PUSH_PULL,
+	[GPIO_DRIVE_OPEN_DRAIN] = GPIOD_LINE_DRIVE_OPEN_DRAIN,
+	[GPIO_DRIVE_OPEN_SOURCE] = GPIOD_LINE_DRIVE_OPEN_SOURCE,
+};
+
+/* Everything goes into the request itself, so an output never shows a
+ * default level before its initial value and an input never floats before
+ * its bias is applied. */
+static int fill_settings(struct gpiod_line_settings *ls, const struct gpio_settings *s)
+{
+	int ret = 0;
+
+	if ((unsigned int)s->bias >= sizeof(bias_map) / sizeof(bias_map[0]) ||
+	    (unsigned int)s->drive >= sizeof(drive_map) / sizeof(drive_map[0])) {
+		errno = EINVAL;
+		return -1;
+	}
+	gpiod_line_settings_set_active_low(ls, s->active_low);
+	ret |= gpiod_line_settings_set_bias(ls, bias_map[s->bias]);
+	if (s->output) {
+		ret |= gpiod_line_settings_set_direction(ls, GPIOD_LINE_DIRECTION_OUTPUT);
+		ret |= gpiod_line_settings_set_drive(ls, drive_map[s->drive]);
+		ret |= gpiod_line_settings_set_output_value(
+			ls, s->initial ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE);
+		return ret ? -1 : 0;
+	}
+	ret |= gpiod_line_settings_set_direction(ls, GPIOD_LINE_DIRECTION_INPUT);
+	ret |= gpiod_line_settings_set_edge_detection(ls, GPIOD_LINE_EDGE_BOTH);
+	ret |= gpiod_line_settings_set_event_clock(ls, GPIOD_LINE_CLOCK_MONOTONIC);
+	gpiod_line_settings_set_debounce_period_us(ls, s->debounce_ms * 1000UL);
+	return ret ? -1 : 0;
+}
+
+/* The kernel request for one line; NULL with errno. */
+static struct gpiod_line_request *request_one(struct gpiod_chip *chip, unsigned int offset,
+					      const struct gpio_settings *s)
+{
+	struct gpiod_line_settings *ls = gpiod_line_settings_new();
+	struct gpiod_line_config *lc = gpiod_line_config_new();
+	struct gpiod_request_config *rc = gpiod_request_config_new();
+	struct gpiod_line_request *request = NULL;
+	int saved;
+
+	if (!ls || !lc || !rc)
+		goto out;
+	if (fill_settings(ls, s) < 0)
+		goto out;
+	if (gpiod_line_config_add_line_settings(lc, &offset, 1, ls) < 0)
+		goto out;
+	gpiod_request_config_set_consumer(rc, s->consumer ? s->consumer : DEFAULT_CONSUMER);
+	request = gpiod_chip_request_lines(chip, rc, lc);
+out:
+	saved = errno;
+	gpiod_request_config_free(rc);
+	gpiod_line_config_free(lc);
+	gpiod_line_settings_free(ls);
+	errno = saved;
+	return request;
+}
+
+static void request_error(struct gpio_chips *chips, const struct gpio_ref *ref,
+			  const struct gpio_settings *s, int error, char *err, size_t errlen)
+{
+	char what[128];
+
+	gpio_ref_describe(chips, ref, what, sizeof(what));
+	/* Busy: say who holds it, which is what the user needs to know. */
+	if (error == EBUSY && gpio_check_free(chips, ref, err, errlen) < 0)
+		return;
+	/* gpio-sim and some boards cannot map an interrupt for every line. */
+	if (!s->output && (error == ENXIO || error == ENODEV))
+		snprintf(err, errlen, "cannot request %s as an input with edge events: %s",
+			 what, strerror(error));
+	else
+		snprintf(err, errlen, "cannot request %s: %s", what, strerror(error));
+}
+
+static int make_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_ref *ref,
+				    const struct gpio_settings *settings, char *err,
+				    size_t errlen)
+{
+	struct gpio_line *line;
+
+	if (!ref_valid(chips, ref)) {
+		gpio_ref_describe(chips, ref, err, errlen);
+		return NULL;
+	}
+	line = calloc(1, sizeof(*line));
+	if (!line) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	line->offset = ref->offset;
+	line->request = request_one(chips->chips[ref->chip].handle, ref->offset, settings);
+	if (!line->request) {
+		request_error(chips, ref, settings, errno, err, errlen);
+		goto fail;
+	}
+	if (settings->output)
+		return line;
+	/* Non-blocking so that gpio_line_handle_events() stops when the
+	 * kernel's queue is empty instead of waiting for the next edge. */
+	line->events = gpiod_edge_event_buffer_new(EVENT_BUFFER_SIZE);
+	if (!line->events || make_nonblocking(gpiod_line_request_get_fd(line->request)) < 0) {
+		snprintf(err, errlen, "cannot set up edge events: %s", strerror(errno));
+		goto fail;
+	}
+	return line;
+
+fail:
+	gpio_line_release(line);
+	return NULL;
+}
+
+void gpio_line_release(struct gpio_line *line)
+{
+	if (!line)
+		return;
+	if (line->events)
+		gpiod_edge_event_buffer_free(line->events);
+	if (line->request)
+		gpiod_line_request_release(line->request);
+	free(line);
+}
+
+int gpio_line_set(struct gpio_line *line, int value)
+{
+	return gpiod_line_request_set_value(line->request, line->offset,
+					    value ? GPIOD_LINE_VALUE_ACTIVE
+						  : GPIOD_LINE_VALUE_INACTIVE);
+}
+
+int gpio_line_get(struct gpio_line *line)
+{
+	enum gpiod_line_value value = gpiod_line_request_get_value(line->request, line->offset);
+
+	if (value == GPIOD_LINE_VALUE_ERROR)
+		return -1;
+	return value == GPIOD_LINE_VALUE_ACTIVE;
+}
+
+int gpio_line_fd(const struct gpio_line *line)
+{
+	if (!line->events)
+		return -1;
+	return gpiod_line_request_get_fd(line->request);
+}
+
+int gpio_line_handle_events(struct gpio_line *line, gpio_edge_fn fn, void *ctx)
+{
+	if (!line->events) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Bounded so that a flood on one line cannot starve the others: what is
+	 * left keeps the fd readable for the next pass of the loop. */
+	for (int batch = 0; batch < MAX_BATCHES; batch++) {
+		int n = gpiod_line_request_read_edge_events(line->request, line->events,
+							    EVENT_BUFFER_SIZE);
+
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		for (int i = 0; i < n; i++) {
+			struct gpiod_edge_event *ev =
+				gpiod_edge_event_buffer_get_event(line->events, (unsigned long)i);
+
+			/* Edges are logical: with active_low the kernel has
+			 * already turned a falling wire into a rising edge. */
+			fn(ctx, gpiod_edge_event_get_event_type(ev) == GPIOD_EDGE_EVENT_RISING_EDGE,
+			   gpiod_edge_event_get_timestamp_ns(ev));
+		}
+		/* A short read means the queue is empty; saves a read(). */
+		if (n < EVENT_BUFFER_SIZE)
+			break;
+	}
+	return 0;
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+static const char *direction_name(enum gpiod_line_direction direction)
+{
+	return direction == GPIOD_LINE_DIRECTION_OUTPUT ? "output" : "input";
+}
+
+static int list_line(FILE *out, struct gpiod_chip *chip, unsigned int offset)
+{
+	struct gpiod_line_info *info = gpiod_chip_get_line_info(chip, offset);
+	const char *name, *consumer;
+
+	if (!info)
+		return -1;
+	name = gpiod_line_info_get_name(info);
+	consumer = gpiod_line_info_get_consumer(info);
+	/* Same layout as the 1.6 flavour, so scripts can read either. */
+	fprintf(out, "\tline %3u: %-16s %-6s ", offset, name && *name ? name : "unnamed",
+		direction_name(gpiod_line_info_get_direction(info)));
+	if (gpiod_line_info_is_used(info))
+		fprintf(out, "used by \"%s\"\n", consumer && *consumer ? consumer : "kernel");
+	else
+		fprintf(out, "unused\n");
+	gpiod_line_info_free(info);
+	return 0;
+}
+
+static int list_chip(FILE *out, const char *path, char *err, size_t errlen)
+{
+	struct gpiod_chip *chip = gpiod_chip_open(path);
+	struct gpiod_chip_info *info = NULL;
+	size_t lines;
+	int ret = -1;
+
+	if (!chip)
+		goto fail;
+	info = gpiod_chip_get_info(chip);
+	if (!info)
+		goto fail;
+	lines = gpiod_chip_info_get_num_lines(info);
+	fprintf(out, "%s [%s] (%zu lines)\n", gpiod_chip_info_get_name(info),
+		gpiod_chip_info_get_label(info), lines);
+	for (unsigned int i = 0; i < lines; i++)
+		if (list_line(out, chip, i) < 0)
+			goto fail;
+	ret = 0;
+fail:
+	if (ret < 0)
+		snprintf(err, errlen, "cannot list %s: %s", path, strerror(errno));
+	if (info)
+		gpiod_chip_info_free(info);
+	if (chip)
+		gpiod_chip_close(chip);
+	return ret;
+}
+
+int gpio_list(FILE *out, char *err, size_t errlen)
+{
+	char **paths = NULL;
+	int count = chip_paths(&paths, err, errlen);
+	int ret = 0;
+
+	if (count < 0)
+		return -1;
+	if (count == 0)
+		fprintf(out, "no GPIO chips found (is /dev/gpiochip* there and readable?)\n");
+	/* Goes on past a chip that cannot be opened; the first error is kept. */
+	for (int i = 0; i < count; i++) {
+		char chip_err[256];
+
+		if (list_chip(out, paths[i], chip_err, sizeof(chip_err)) == 0)
+			continue;
+		fprintf(out, "%s\n", chip_err);
+		if (ret == 0)
+			snprintf(err, errlen, "%s", chip_err);
+		ret = -1;
+	}
+	free_paths(paths, count);
+	return ret;
+}
+
+const char *gpio_version_built(void)
+{
+	return GPIOD_BUILT_VERSION;
+}
+
+const char *gpio_version_runtime(void)
+{
+	return gpiod_api_version();
+}

@@ -1,0 +1,44 @@
+/* lineset: the GPIO side of a mapping: find every configured line, check it,
+ * request it and give it back. Used for --check, at start and on reload.
+ *
+ * Problems are written to the errors stream as "FILE:LINE: message", with
+ * the line of the mapping file that names the GPIO line. */
+#ifndef GPIO2MQTT_LINESET_H
+#define GPIO2MQTT_LINESET_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "gpio.h"
+
+struct line_state {
+	const struct cfg_line *cfg; /* borrowed from the config */
+	struct gpio_ref ref;
+	struct gpio_line *gpio;     /* NULL until requested */
+	int value;                  /* logical value: set (outputs) or seen (inputs) */
+	void *owner;                /* for the edge callback */
+	bool fresh;                 /* requested by the last lineset_request() */
+};
+
+/* A zeroed array of cfg->n_lines states pointing at their config; NULL
+ * when out of memory. */
+struct line_state *lineset_new(const struct config *cfg);
+
+/* Finds every line and checks that no two entries are the same GPIO line;
+ * with check_free, also that no other program holds one. 0 or -1. */
+int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
+		    struct line_state *lines, bool check_free, FILE *errors);
+
+/* Requests every line whose gpio is NULL, outputs with their value (for a
+ * fresh state: the configured initial value). On failure releases what it
+ * requested in this call (lines it did not request stay) and returns -1. */
+int lineset_request(struct gpio_chips *chips, const struct config *cfg,
+		    struct line_state *lines, FILE *errors);
+
+void lineset_release(struct line_state *lines, size_t n);
+
+/* Whether a could be handed over to b without touching the line. */
+bool lineset_same_request(const struct line_state *a, const struct line_state *b);
+
+#endif

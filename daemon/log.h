@@ -1,0 +1,21 @@
+/* log: messages to stderr with a level prefix.
+ *
+ * Under systemd (JOURNAL_STREAM set) the prefix is the "<N>" syslog priority
+ * that journald turns into the message's level; on a terminal it is a word. */
+#ifndef GPIO2MQTT_LOG_H
+#define GPIO2MQTT_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_LVL_ERROR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+
+void log_init(bool verbose);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

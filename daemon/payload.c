@@ -1,0 +1,129 @@
+#include "payload.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EXCERPT_MAX 64
+
+struct word {
+	const char *text;
+	enum command command;
+};
+
+static const struct word words[] = {
+	{ "on", COMMAND_ON },	  { "off", COMMAND_OFF },    { "toggle", COMMAND_TOGGLE },
+	{ "1", COMMAND_ON },	  { "0", COMMAND_OFF },	     { "true", COMMAND_ON },
+	{ "false", COMMAND_OFF }, { "high", COMMAND_ON },    { "low", COMMAND_OFF },
+};
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static enum command parse_word(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].text) == len && strncasecmp(words[i].text, s, len) == 0)
+			return words[i].command;
+	return COMMAND_INVALID;
+}
+
+static enum command parse_json(const char *s, size_t len, const char **reason)
+{
+	cJSON *root = cJSON_ParseWithLength(s, len);
+	const cJSON *state;
+	enum command cmd = COMMAND_INVALID;
+
+	if (!root) {
+		*reason = "invalid JSON";
+		return COMMAND_INVALID;
+	}
+	state = cJSON_GetObjectItemCaseSensitive(root, "state");
+	if (!cJSON_IsObject(root) || !cJSON_IsString(state))
+		*reason = "JSON command needs a string member \"state\"";
+	else if ((cmd = parse_word(state->valuestring, strlen(state->valuestring))) ==
+		 COMMAND_INVALID)
+		*reason = "JSON \"state\" must be \"on\", \"off\" or \"toggle\"";
+	cJSON_Delete(root);
+	if (*reason)
+		return COMMAND_INVALID;
+	return cmd;
+}
+
+enum command payload_parse_command(const void *data, size_t len, const char **reason)
+{
+	const char *s = data;
+	const char *why = NULL;
+	enum command cmd;
+
+	if (len > PAYLOAD_COMMAND_MAX) {
+		why = "payload too large";
+		cmd = COMMAND_INVALID;
+		goto out;
+	}
+	while (len && is_space((unsigned char)s[0])) {
+		s++;
+		len--;
+	}
+	while (len && is_space((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0) {
+		why = "empty payload";
+		cmd = COMMAND_INVALID;
+	} else if (s[0] == '{') {
+		cmd = parse_json(s, len, &why);
+	} else if ((cmd = parse_word(s, len)) == COMMAND_INVALID) {
+		why = "unknown command (expected on, off, toggle, 1, 0, true, false, high, low "
+		      "or {\"state\":...})";
+	}
+out:
+	if (reason)
+		*reason = why;
+	return cmd;
+}
+
+int payload_apply(enum command cmd, int current)
+{
+	switch (cmd) {
+	case COMMAND_ON:
+		return 1;
+	case COMMAND_OFF:
+		return 0;
+	case COMMAND_TOGGLE:
+		return !current;
+	default:
+		return current;
+	}
+}
+
+static void excerpt(char *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t n = len < EXCERPT_MAX ? len : EXCERPT_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+	out[n] = '\0';
+}
+
+char *payload_error_json(const char *topic, const void *data, size_t len, const char *reason)
+{
+	char text[EXCERPT_MAX + 1];
+	cJSON *root = cJSON_CreateObject();
+	char *json = NULL;
+
+	if (!root)
+		return NULL;
+	excerpt(text, data, len);
+	if (cJSON_AddStringToObject(root, "topic", topic) &&
+	    cJSON_AddStringToObject(root, "payload", text) &&
+	    cJSON_AddNumberToObject(root, "length", (double)len) &&
+	    cJSON_AddStringToObject(root, "reason", reason))
+		json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return json;
+}

@@ -1,0 +1,28 @@
+/* payload: command payloads in, error reports out. Pure: no I/O.
+ *
+ * The only module that includes <cjson/cJSON.h>. MQTT payloads are bytes,
+ * not C strings: every function takes a pointer and a length. */
+#ifndef GPIO2MQTT_PAYLOAD_H
+#define GPIO2MQTT_PAYLOAD_H
+
+#include <stddef.h>
+
+/* Largest command accepted; anything longer is refused unread. */
+#define PAYLOAD_COMMAND_MAX 256
+
+enum command { COMMAND_INVALID, COMMAND_ON, COMMAND_OFF, COMMAND_TOGGLE };
+
+/* Parses on/off/toggle, 1/0, true/false, high/low (any case, surrounding
+ * white space ignored) and {"state": "on"|"off"|"toggle"}. On
+ * COMMAND_INVALID, *reason (if given) says why, as a static string. */
+enum command payload_parse_command(const void *data, size_t len, const char **reason);
+
+/* The value an output takes when cmd is applied to its current value. */
+int payload_apply(enum command cmd, int current);
+
+/* {"topic": ..., "payload": excerpt, "reason": ...} as a new string the
+ * caller frees; non-printable bytes of the excerpt are replaced by '?'.
+ * NULL when out of memory. */
+char *payload_error_json(const char *topic, const void *data, size_t len, const char *reason);
+
+#endif
