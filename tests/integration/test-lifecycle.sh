@@ -1,0 +1,112 @@
+#!/bin/bash
+# Connection life cycle: online/offline status, the broker's will after a
+# crash, reconnection after a broker restart, SIGTERM and SIGHUP.
+. "$(dirname "$0")/common.sh"
+
+LED=0 LAMP=1 BUTTON=2
+
+sim_chip life life-bank 8 "$LED:LED" "$LAMP:LAMP" "$BUTTON:BUTTON" || {
+	not_ok "gpio-sim chip"
+	finish
+}
+CHIP=$SIM_CHIP
+broker_start || { not_ok "broker"; finish; }
+
+# Small keepalive so that even a silently lost connection is noticed soon.
+conf=$LOG_DIR/life.conf
+write_conf() {
+	{
+		mqtt_block 5
+		cat
+	} >"$conf"
+}
+write_conf <<'CONF'
+outputs = ( { name = "led"; line = "LED"; command_topic = "public/led"; initial = "off"; } );
+inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; active_low = true; } );
+CONF
+
+msgs=$LOG_DIR/msgs.txt
+sub_start "$msgs" "$BASE/#" 'public/#'
+
+# --- online, then a crash: the broker publishes the will -----------------
+daemon_start "$conf"
+check "online after start" online "$msgs" 5
+check "status online is retained" test "$(retained "$BASE/status")" = online
+: >"$msgs"
+kill -KILL "$DAEMON_PID"
+check "kill -9: the will says offline" wait_msg "$msgs" "$BASE/status offline" 15
+check "offline is retained after the crash" test "$(retained "$BASE/status")" = offline
+
+# --- broker restarts -----------------------------------------------------
+daemon_start "$conf"
+check "online after restart of the daemon" online "$msgs" 5
+pub public/led on
+check "LED on before the broker restart" wait_for 3 sim_is "$CHIP" "$LED" 1
+
+broker_restart || not_ok "broker restart"
+# The new broker has no retained messages: what arrives now was republished.
+sub_stop
+: >"$msgs"
+sub_start "$msgs" "$BASE/#"
+check "daemon reconnects after a broker restart" online "$msgs" 10
+check "output state republished after reconnect" wait_msg "$msgs" "$BASE/output/led ON" 3
+check "input state republished after reconnect" wait_msg "$msgs" "$BASE/input/button OFF" 3
+pub public/led off
+check "commands work after reconnect (resubscribed)" wait_for 3 sim_is "$CHIP" "$LED" 0
+check "state published after reconnect" wait_msg "$msgs" "$BASE/output/led OFF" 3
+
+# A broker that stays away for a while: the daemon keeps trying (back-off is
+# capped at 10 s) and keeps the lines as they were.
+broker_stop
+sim_pull "$CHIP" "$BUTTON" down
+check "daemon survives a missing broker" holds 3 alive "$DAEMON_PID"
+check "line kept while disconnected" sim_is "$CHIP" "$LED" 0
+t0=$(_now_us)
+broker_restart || not_ok "broker start"
+sub_stop
+: >"$msgs"
+sub_start "$msgs" "$BASE/#"
+check "daemon reconnects after 3 s without broker (within 12 s)" online "$msgs" 12
+diag "reconnected $((($(_now_us) - t0) / 1000)) ms after the broker came back"
+check "input change made while offline is published on reconnect" \
+	wait_msg "$msgs" "$BASE/input/button ON" 3
+pub public/led toggle
+check "commands work after the long outage" wait_for 3 sim_is "$CHIP" "$LED" 1
+
+# --- SIGHUP: the changed mapping is applied ------------------------------
+write_conf <<'CONF'
+outputs = (
+  { name = "led"; line = "LED"; command_topic = "public/led2"; initial = "off"; },
+  { name = "lamp"; line = "LAMP"; command_topic = "public/lamp"; initial = "off"; }
+);
+inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; active_low = true; } );
+CONF
+kill -HUP "$DAEMON_PID"
+# Until the reload is done, the lamp topic is unknown: retry the command.
+lamp_on() { pub public/lamp on && wait_for 0.3 sim_is "$CHIP" "$LAMP" 1; }
+check "SIGHUP: a new output works" wait_for 10 lamp_on
+check "SIGHUP: daemon still running" alive "$DAEMON_PID"
+: >"$msgs"
+pub public/led2 on
+check "SIGHUP: a changed command topic works" wait_for 3 sim_is "$CHIP" "$LED" 1
+pub public/led off
+check "SIGHUP: the old command topic is dropped" holds 1 sim_is "$CHIP" "$LED" 1
+
+# A broken mapping on SIGHUP: keep running with the old one.
+cp "$conf" "$conf.good"
+echo 'outputs = ( { name = "led"; line = "NO_SUCH_LINE"; } );' >"$conf"
+: >"$msgs"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP with a broken mapping: daemon keeps running" holds 1 alive "$DAEMON_PID"
+pub public/lamp off
+check "SIGHUP with a broken mapping: old mapping still works" \
+	wait_for 3 sim_is "$CHIP" "$LAMP" 0
+
+# --- SIGTERM: offline, exit 0 --------------------------------------------
+: >"$msgs"
+kill -TERM "$DAEMON_PID"
+check "SIGTERM: daemon exits" daemon_exit_status 5
+check "SIGTERM: exit status 0" test "${DAEMON_STATUS:-x}" = 0
+check "SIGTERM: offline published" wait_msg "$msgs" "$BASE/status offline" 3
+check "SIGTERM: offline retained" test "$(retained "$BASE/status")" = offline
+finish
