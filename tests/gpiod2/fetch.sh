@@ -19,14 +19,23 @@
 # same path), and does not leak into child processes. It is the same as
 #   LDFLAGS=-Wl,-rpath,$(PKG_CONFIG_PATH=<dir> pkg-config --variable=libdir libgpiod)
 #
+# apt runs with a sources list and package lists of its own under the cache,
+# so the machine's apt configuration is neither needed nor changed.
+#
 # Environment: GPIO2MQTT_TEST_CACHE (default /var/cache/gpio2mqtt-tests),
-# GPIOD2_SUITE (default bookworm-backports).
+# GPIOD2_SUITE (default bookworm-backports), GPIOD2_MIRROR (default
+# http://deb.debian.org/debian).
 set -eu
 
 CACHE=${GPIO2MQTT_TEST_CACHE:-/var/cache/gpio2mqtt-tests}
 SUITE=${GPIOD2_SUITE:-bookworm-backports}
 DEV_PKG=libgpiod-dev
-APT_OPTS="-q -o Acquire::Retries=2 -o Acquire::http::Timeout=30"
+MIRROR=${GPIOD2_MIRROR:-http://deb.debian.org/debian}
+APT_DIR="$CACHE/apt-$SUITE"
+APT_OPTS="-q -o Acquire::Retries=2 -o Acquire::http::Timeout=30
+ -o Dir::Etc::SourceList=$APT_DIR/sources.list -o Dir::Etc::SourceParts=-
+ -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR/cache
+ -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
 APT_TIMEOUT=300
 
 log() { echo "gpiod2-fetch: $*" >&2; }
@@ -34,13 +43,15 @@ die() { log "$*"; exit 1; }
 
 # Version of the -dev package in $SUITE, empty when apt does not know it.
 dev_version() {
-	apt-cache show "$DEV_PKG/$SUITE" 2>/dev/null |
+	# shellcheck disable=SC2086
+	apt-cache $APT_OPTS show "$DEV_PKG/$SUITE" 2>/dev/null |
 		sed -n 's/^Version: //p' | head -n 1
 }
 
 # The runtime package that the -dev package depends on (libgpiod3 for 2.x).
 runtime_package() {
-	apt-cache show "$DEV_PKG/$SUITE" 2>/dev/null |
+	# shellcheck disable=SC2086
+	apt-cache $APT_OPTS show "$DEV_PKG/$SUITE" 2>/dev/null |
 		sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' |
 		sed -n 's/^ *\(libgpiod[0-9][0-9]*\) .*/\1/p' | head -n 1
 }
@@ -89,14 +100,17 @@ command -v dpkg >/dev/null || die "needs dpkg"
 
 version=$(dev_version)
 if [ -z "$version" ]; then
-	[ "$(id -u)" -eq 0 ] || die "$DEV_PKG/$SUITE unknown to apt; run 'apt-get update' as root"
-	log "$DEV_PKG/$SUITE unknown to apt; running apt-get update"
+	log "reading the package list of $SUITE from $MIRROR"
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" ||
+		die "cannot create $APT_DIR"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
+		>"$APT_DIR/sources.list"
 	log_file=$(mktemp)
 	trap 'rm -f "$log_file"' EXIT
 	# shellcheck disable=SC2086
 	bounded apt-get $APT_OPTS update
 	version=$(dev_version)
-	[ -n "$version" ] || die "$DEV_PKG not found in $SUITE; is $SUITE in /etc/apt/sources.list.d/?"
+	[ -n "$version" ] || die "$DEV_PKG not found in $SUITE at $MIRROR"
 fi
 case $version in
 2.*) ;;
@@ -117,10 +131,7 @@ mkdir -p "$CACHE" || die "cannot create $CACHE"
 work=$(mktemp -d "$CACHE/libgpiod-fetch.XXXXXX")
 log_file="$work/apt.log"
 trap 'rm -rf "$work"' EXIT
-# apt drops root to _apt for downloads; let it write there.
-chmod 0755 "$work"
 mkdir "$work/debs" "$work/root"
-chmod 0777 "$work/debs"
 
 log "downloading $DEV_PKG and $runtime $version from $SUITE"
 # shellcheck disable=SC2086
