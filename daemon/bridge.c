@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "mapping.h"
 #include "mqtt.h"
+#include "notify.h"
 #include "payload.h"
 
 #define FIRST_RETRY_MS 100
@@ -49,6 +50,8 @@ struct bridge {
 	int signal_fd;
 	int keepalive_fd;
 	int reconnect_fd;
+	int watchdog_fd; /* -1 unless systemd wants pings */
+	struct notify *notify;
 	int mqtt_watched_fd; /* the socket the loop watches, -1 for none */
 	struct backoff backoff;
 	struct error_budget errors;
@@ -485,6 +488,38 @@ static int replace_client(struct bridge *b, const struct plan *next)
 	return 0;
 }
 
+/* --- systemd --- */
+
+static void notify_running(struct bridge *b)
+{
+	notify_send(b->notify, "READY=1\nSTATUS=%zu outputs, %zu inputs; broker %s:%d",
+		    b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs,
+		    b->plan.cfg.mqtt.host, b->plan.cfg.mqtt.port);
+}
+
+static void on_watchdog_timer(void *ctx, int fd, short revents)
+{
+	struct bridge *b = ctx;
+
+	(void)revents;
+	timer_ack(fd);
+	notify_send(b->notify, "WATCHDOG=1");
+}
+
+/* Pings come from the event loop, so a stuck loop is what the watchdog sees. */
+static int start_watchdog(struct bridge *b)
+{
+	unsigned int interval = notify_watchdog_interval_ms(b->notify);
+
+	if (!interval)
+		return 0;
+	b->watchdog_fd = timer_new();
+	if (b->watchdog_fd < 0 ||
+	    loop_watch(b->loop, b->watchdog_fd, POLLIN, on_watchdog_timer, b) < 0)
+		return -1;
+	return timer_arm(b->watchdog_fd, interval, true);
+}
+
 static void on_signal(void *ctx, int fd, short revents)
 {
 	struct bridge *b = ctx;
@@ -494,10 +529,13 @@ static void on_signal(void *ctx, int fd, short revents)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
+		notify_reloading(b->notify);
 		reload(b);
+		notify_running(b);
 		return;
 	}
 	log_info("%s: stopping", strsignal((int)si.ssi_signo));
+	notify_send(b->notify, "STOPPING=1\nSTATUS=Stopping");
 	loop_quit(b->loop, EXIT_OK);
 }
 
@@ -513,7 +551,9 @@ static int open_fds(struct bridge *b)
 	b->keepalive_fd = timer_new();
 	b->reconnect_fd = timer_new();
 	b->loop = loop_new();
-	if (b->signal_fd < 0 || b->keepalive_fd < 0 || b->reconnect_fd < 0 || !b->loop)
+	b->notify = notify_new();
+	if (b->signal_fd < 0 || b->keepalive_fd < 0 || b->reconnect_fd < 0 || !b->loop ||
+	    !b->notify || start_watchdog(b) < 0)
 		return -1;
 	if (loop_watch(b->loop, b->signal_fd, POLLIN, on_signal, b) < 0 ||
 	    loop_watch(b->loop, b->keepalive_fd, POLLIN, on_keepalive_timer, b) < 0 ||
@@ -529,6 +569,7 @@ static struct bridge *bridge_alloc(const char *path)
 	if (!b)
 		return NULL;
 	b->signal_fd = b->keepalive_fd = b->reconnect_fd = b->mqtt_watched_fd = -1;
+	b->watchdog_fd = -1;
 	b->handlers = (struct mqtt_handlers){ on_connected, on_disconnected, on_message };
 	b->errors = (struct error_budget){ .tokens = ERROR_BURST, .refilled_ms = now_ms() };
 	b->path = strdup(path);
@@ -577,6 +618,7 @@ int bridge_run(struct bridge *b)
 	int status;
 
 	connect_now(b);
+	notify_running(b);
 	status = loop_run(b->loop, prepare_poll, b);
 	if (status < 0) {
 		log_error("event loop failed: %s", strerror(errno));
@@ -603,6 +645,8 @@ void bridge_free(struct bridge *b)
 	close_fd(b->signal_fd);
 	close_fd(b->keepalive_fd);
 	close_fd(b->reconnect_fd);
+	close_fd(b->watchdog_fd);
+	notify_free(b->notify);
 	free(b->path);
 	free(b);
 }
