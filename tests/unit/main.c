@@ -1,0 +1,20 @@
+/* The unit test runner: every suite, one report, non-zero exit on failure.
+ * CK_FORK=no runs the tests in this process (for valgrind). */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	SRunner *runner = srunner_create(payload_suite());
+	int failed;
+
+	srunner_add_suite(runner, mapping_suite());
+	srunner_add_suite(runner, linenames_suite());
+	srunner_add_suite(runner, backoff_suite());
+	srunner_add_suite(runner, config_suite());
+	srunner_run_all(runner, CK_ENV);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

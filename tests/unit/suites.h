@@ -1,0 +1,13 @@
+/* One check suite per pure module of the daemon; main.c runs them all. */
+#ifndef GPIO2MQTT_TEST_SUITES_H
+#define GPIO2MQTT_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *backoff_suite(void);
+Suite *config_suite(void);
+Suite *linenames_suite(void);
+Suite *mapping_suite(void);
+Suite *payload_suite(void);
+
+#endif
