@@ -53,6 +53,7 @@ $(O)/:
 	mkdir -p $@
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 install: $(O)/gpio2mqtt
 	install -D -m 0755 $(O)/gpio2mqtt $(DESTDIR)$(SBINDIR)/gpio2mqtt

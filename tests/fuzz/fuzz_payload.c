@@ -1,0 +1,108 @@
+/* libFuzzer harness: payload_parse_command and payload_error_json on
+ * arbitrary bytes. The input is copied into a buffer of exactly its size
+ * and no terminating NUL, as MQTT payloads arrive, so that AddressSanitizer
+ * reports any read past the end. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payload.h"
+
+#define TOPIC_BYTES 48
+#define EXCERPT_MAX 64
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void require(int condition)
+{
+	if (!condition)
+		abort();
+}
+
+static char *exact_copy(const uint8_t *data, size_t size)
+{
+	char *copy = malloc(size ? size : 1);
+
+	require(copy != NULL);
+	if (size)
+		memcpy(copy, data, size);
+	return copy;
+}
+
+/* Padding with white space changes nothing about a command that fits. */
+static void check_padding(const char *payload, size_t size, enum command cmd)
+{
+	char *padded;
+
+	if (size + 2 > PAYLOAD_COMMAND_MAX)
+		return;
+	padded = malloc(size + 2);
+	require(padded != NULL);
+	padded[0] = ' ';
+	memcpy(padded + 1, payload, size);
+	padded[size + 1] = '\n';
+	require(payload_parse_command(padded, size + 2, NULL) == cmd);
+	free(padded);
+}
+
+static void check_parse(const char *payload, size_t size)
+{
+	const char *reason = "unset";
+	enum command cmd = payload_parse_command(payload, size, &reason);
+
+	require(cmd == COMMAND_INVALID || cmd == COMMAND_ON || cmd == COMMAND_OFF ||
+		cmd == COMMAND_TOGGLE);
+	require((cmd == COMMAND_INVALID) == (reason != NULL));
+	if (size > PAYLOAD_COMMAND_MAX)
+		require(cmd == COMMAND_INVALID);
+	require(payload_apply(cmd, 0) == (cmd == COMMAND_ON || cmd == COMMAND_TOGGLE));
+	require(payload_apply(cmd, 1) == (cmd != COMMAND_OFF && cmd != COMMAND_TOGGLE));
+	check_padding(payload, size, cmd);
+}
+
+/* The report must be JSON that gives back the topic and the length, with a
+ * printable excerpt of bounded size. */
+static void check_report(const char *json, const char *topic, size_t size)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "topic");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "payload");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "length");
+	size_t excerpt_len;
+
+	require(cJSON_IsString(t) && strcmp(t->valuestring, topic) == 0);
+	require(cJSON_IsNumber(n) && n->valuedouble == (double)size);
+	require(cJSON_IsString(p));
+	excerpt_len = strlen(p->valuestring);
+	require(excerpt_len == (size < EXCERPT_MAX ? size : EXCERPT_MAX));
+	for (size_t i = 0; i < excerpt_len; i++)
+		require(p->valuestring[i] >= 0x20 && p->valuestring[i] < 0x7f);
+	cJSON_Delete(root);
+}
+
+static void check_error_json(const char *payload, size_t size)
+{
+	size_t topic_len = strnlen(payload, size < TOPIC_BYTES ? size : TOPIC_BYTES);
+	char *topic = strndup(payload, topic_len);
+	const char *reason = NULL;
+	char *json;
+
+	require(topic != NULL);
+	payload_parse_command(payload, size, &reason);
+	json = payload_error_json(topic, payload, size, reason ? reason : "accepted");
+	require(json != NULL);
+	check_report(json, topic, size);
+	free(json);
+	free(topic);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *payload = exact_copy(data, size);
+
+	check_parse(payload, size);
+	check_error_json(payload, size);
+	free(payload);
+	return 0;
+}
