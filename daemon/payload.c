@@ -32,21 +32,41 @@ static enum command parse_word(const char *s, size_t len)
 	return COMMAND_INVALID;
 }
 
+/* Only the three words of the JSON form; the digits and synonyms are for
+ * plain payloads. */
+static enum command parse_state(const char *s)
+{
+	if (strcasecmp(s, "on") == 0)
+		return COMMAND_ON;
+	if (strcasecmp(s, "off") == 0)
+		return COMMAND_OFF;
+	if (strcasecmp(s, "toggle") == 0)
+		return COMMAND_TOGGLE;
+	return COMMAND_INVALID;
+}
+
 static enum command parse_json(const char *s, size_t len, const char **reason)
 {
-	cJSON *root = cJSON_ParseWithLength(s, len);
+	const char *end = NULL;
+	cJSON *root;
 	const cJSON *state;
 	enum command cmd = COMMAND_INVALID;
 
-	if (!root) {
+	/* An escaped NUL would cut the state string short unseen. */
+	if (memmem(s, len, "\\u0000", 6)) {
+		*reason = "JSON with a NUL character";
+		return COMMAND_INVALID;
+	}
+	root = cJSON_ParseWithLengthOpts(s, len, &end, false);
+	if (!root || end != s + len) {
+		cJSON_Delete(root);
 		*reason = "invalid JSON";
 		return COMMAND_INVALID;
 	}
 	state = cJSON_GetObjectItemCaseSensitive(root, "state");
 	if (!cJSON_IsObject(root) || !cJSON_IsString(state))
 		*reason = "JSON command needs a string member \"state\"";
-	else if ((cmd = parse_word(state->valuestring, strlen(state->valuestring))) ==
-		 COMMAND_INVALID)
+	else if ((cmd = parse_state(state->valuestring)) == COMMAND_INVALID)
 		*reason = "JSON \"state\" must be \"on\", \"off\" or \"toggle\"";
 	cJSON_Delete(root);
 	if (*reason)
@@ -62,6 +82,11 @@ enum command payload_parse_command(const void *data, size_t len, const char **re
 
 	if (len > PAYLOAD_COMMAND_MAX) {
 		why = "payload too large";
+		cmd = COMMAND_INVALID;
+		goto out;
+	}
+	if (memchr(s, '\0', len)) {
+		why = "payload contains a NUL byte";
 		cmd = COMMAND_INVALID;
 		goto out;
 	}
