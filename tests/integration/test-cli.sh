@@ -51,9 +51,9 @@ check "--check: error is $missing:$((n - 1))-$n: naming the line" \
 broken=$LOG_DIR/broken.conf
 {
 	mqtt_block
-	echo 'outputs = ( { name = "led"; line = "LED" } );'
+	echo 'outputs = ( { name = "led"; line = ; } );'
 } >"$broken"
-n=$(grep -n '"LED" }' "$broken" | cut -d: -f1)
+n=$(grep -n 'line = ;' "$broken" | cut -d: -f1)
 run_check "$broken"
 check "--check: a syntax error exits 1" test "$status" = 1
 check "--check: syntax error reported as $broken:$n:" grep -q "^$broken:$n:" "$out"

@@ -21,6 +21,11 @@ mount -t tmpfs -o mode=0755 tmpfs /run || die "cannot mount /run"
 mkdir -p /run/tmp /run/lock /dev/shm /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t devpts devpts /dev/pts
+# devtmpfs lacks these; bash's process substitution needs /dev/fd.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
 chmod 1777 /run/tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up || die "cannot bring lo up"
 
