@@ -48,7 +48,7 @@ mqtt_pub() {
 	local before
 	before=$(sim_value "$CHIP" "$LED")
 	: >"$seen"
-	say "\$ mosquitto_pub -t public/led -m $1"
+	say "\$ mosquitto_pub -t public/led -m '$1'"
 	pub public/led "$1"
 	wait_msg "$seen" 'gpio2mqtt/output/led (ON|OFF)' 3 || fail "no state published"
 	show "LED line (offset $LED) is now $(sim_value "$CHIP" "$LED")" \
@@ -79,7 +79,7 @@ show "mosquitto_sub -v -t 'gpio2mqtt/#' -t 'public/#' is listening"
 
 log=$LOG_DIR/gpio2mqtt.log
 say "\$ gpio2mqtt -c mappings/demo.conf   (port $BROKER_PORT)"
-"$GPIO2MQTT" -c "$conf" -v >"$log" 2>&1 &
+"$GPIO2MQTT" -c "$conf" >"$log" 2>&1 &
 daemon=$!
 track "$daemon"
 wait_msg "$seen" 'gpio2mqtt/status online' 5 || fail "gpio2mqtt did not come online"

@@ -78,6 +78,14 @@ an offset without chip|outputs = ( { name = "led"; line = 1; } );
 the same line twice|outputs = ( { name = "a"; line = "LED"; }, { name = "b"; line = "LED"; } );
 CASES
 
+# --version names the libgpiod it was built with and the one it runs with.
+status=0
+timeout 10 "$GPIO2MQTT" --version >"$LOG_DIR/version.out" 2>&1 || status=$?
+diag "--version: $(tr '\n' '|' <"$LOG_DIR/version.out")"
+check "--version exits 0" test "$status" = 0
+check "--version: libgpiod runtime and build versions" \
+	grep -qE '^libgpiod [0-9]+\.[0-9.]+ \(built with [0-9]+\.[0-9.]+\)$' "$LOG_DIR/version.out"
+
 # --list-lines shows the simulated chip and its named lines.
 status=0
 timeout 10 "$GPIO2MQTT" --list-lines >"$LOG_DIR/list.out" 2>&1 || status=$?

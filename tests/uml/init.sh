@@ -8,7 +8,7 @@ export HOME=/root LANG=C.UTF-8
 
 die() {
 	echo "uml-init: $*" >&2
-	poweroff -f
+	poweroff -f >/dev/null 2>&1
 	exit 1
 }
 
@@ -35,4 +35,4 @@ mount -t hostfs hostfs "$G2M_SHARED" -o "$G2M_SHARED" || die "cannot mount $G2M_
 TMPDIR=/run/tmp sh "$G2M_SHARED/job.sh" </dev/null
 echo "$?" >"$G2M_SHARED/status.tmp" && mv "$G2M_SHARED/status.tmp" "$G2M_SHARED/status"
 sync
-poweroff -f
+poweroff -f >/dev/null 2>&1
