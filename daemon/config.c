@@ -230,6 +230,12 @@ static void read_password_file(struct reader *r, const config_setting_t *s, cons
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
+	if (strlen(buf) > PASSWORD_MAX && !strchr(buf, '\n')) {
+		explicit_bzero(buf, sizeof(buf));
+		fail_at(r, line_of(s), "password_file \"%s\": the password is longer than %d bytes",
+			file, PASSWORD_MAX);
+		return;
+	}
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (!buf[0]) {
 		fail_at(r, line_of(s), "password_file \"%s\" is empty", file);

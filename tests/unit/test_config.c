@@ -475,6 +475,30 @@ START_TEST(test_password_file_problems)
 }
 END_TEST
 
+/* 1024 bytes are the most a password may have; more is refused, not cut. */
+START_TEST(test_password_file_too_long)
+{
+	char longest[1024 + 2], too_long[1025 + 2], *file;
+	struct load l;
+
+	memset(longest, 'p', 1024);
+	strcpy(longest + 1024, "\n");
+	memset(too_long, 'p', 1025);
+	strcpy(too_long + 1025, "\n");
+	file = write_temp(longest);
+	loadf(&l, "mqtt = { username = \"u\"; password_file = \"%s\"; };\n", file);
+	expect_loaded(&l);
+	ck_assert_uint_eq(strlen(l.cfg.mqtt.password), 1024);
+	load_done(&l);
+	free(file);
+	file = write_temp(too_long);
+	loadf(&l, "mqtt = {\n  username = \"u\";\n  password_file = \"%s\";\n};\n", file);
+	expect_error(&l, 3, "longer than 1024");
+	load_done(&l);
+	free(file);
+}
+END_TEST
+
 START_TEST(test_password_and_password_file_conflict)
 {
 	char *file = write_temp("other\n");
@@ -992,6 +1016,7 @@ Suite *config_suite(void)
 	tcase_add_unchecked_fixture(secrets, make_tmpdir, remove_tmpdir);
 	tcase_add_test(secrets, test_password_file);
 	tcase_add_test(secrets, test_password_file_problems);
+	tcase_add_test(secrets, test_password_file_too_long);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
