@@ -41,6 +41,15 @@ static int line_of(const config_setting_t *s)
 	return s ? (int)config_setting_source_line(s) : 0;
 }
 
+/* The line of group's member key, or of the group when key is not there
+ * (a default value is then at fault). */
+static int key_line(const config_setting_t *group, const char *key)
+{
+	const config_setting_t *s = group ? config_setting_get_member(group, key) : NULL;
+
+	return line_of(s ? s : group);
+}
+
 static char *copy(const char *s)
 {
 	char *c = s ? strdup(s) : NULL;
@@ -317,10 +326,10 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 	if (!m->client_id)
 		m->client_id = default_client_id();
 	if (!*m->host)
-		fail_at(r, m->source_line, "'host' is empty");
+		fail_at(r, key_line(g, "host"), "'host' is empty");
 	if (m->password && !m->username)
-		fail_at(r, m->source_line, "a password needs a username");
-	check_topic(r, m->source_line, "base_topic", m->base_topic);
+		fail_at(r, key_line(g, "password"), "a password needs a username");
+	check_topic(r, key_line(g, "base_topic"), "base_topic", m->base_topic);
 }
 
 /* --- outputs and inputs --- */
@@ -392,8 +401,8 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	l->bias = (enum gpio_bias)bias;
 	get_string(r, g, "payload_on", &l->payload_on);
 	get_string(r, g, "payload_off", &l->payload_off);
-	check_word(r, l->source_line, "payload_on", l->payload_on);
-	check_word(r, l->source_line, "payload_off", l->payload_off);
+	check_word(r, key_line(g, "payload_on"), "payload_on", l->payload_on);
+	check_word(r, key_line(g, "payload_off"), "payload_off", l->payload_off);
 	if (!l->payload_on)
 		l->payload_on = copy("ON");
 	if (!l->payload_off)
@@ -401,7 +410,7 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	if (l->name && valid_name(l->name))
 		default_topic(&l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
 			      l->name, "");
-	check_topic(r, l->source_line, "state_topic", l->state_topic);
+	check_topic(r, key_line(g, "state_topic"), "state_topic", l->state_topic);
 }
 
 static void read_output(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -418,7 +427,7 @@ static void read_output(struct reader *r, const config_setting_t *g, struct cfg_
 	l->drive = (enum gpio_drive)drive;
 	if (l->name && valid_name(l->name))
 		default_topic(&l->command_topic, m->base_topic, "/output/", l->name, "/set");
-	check_topic(r, l->source_line, "command_topic", l->command_topic);
+	check_topic(r, key_line(g, "command_topic"), "command_topic", l->command_topic);
 }
 
 static void read_input(struct reader *r, const config_setting_t *g, struct cfg_line *l,

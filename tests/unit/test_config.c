@@ -475,6 +475,23 @@ START_TEST(test_password_file_problems)
 }
 END_TEST
 
+/* A bad value is reported on the line of its key, not of its group. */
+START_TEST(test_error_on_the_line_of_the_key)
+{
+	expect_only_error("mqtt = {\n  host = \"x\";\n  base_topic = \"a/#\";\n};\n", 3,
+			  "base_topic");
+	expect_only_error("inputs = ( {\n  name = \"a\";\n  line = \"L\";\n"
+			  "  state_topic = \"x/+\";\n} );\n",
+			  4, "state_topic");
+	expect_only_error("inputs = ( {\n  name = \"a\";\n  line = \"L\";\n"
+			  "  payload_off = \"\";\n} );\n",
+			  4, "payload_off");
+	expect_only_error("outputs = ( {\n  name = \"a\";\n  line = \"L\";\n"
+			  "  command_topic = \"\";\n} );\n",
+			  4, "command_topic");
+}
+END_TEST
+
 /* 1024 bytes are the most a password may have; more is refused, not cut. */
 START_TEST(test_password_file_too_long)
 {
@@ -1017,6 +1034,7 @@ Suite *config_suite(void)
 	tcase_add_test(secrets, test_password_file);
 	tcase_add_test(secrets, test_password_file_problems);
 	tcase_add_test(secrets, test_password_file_too_long);
+	tcase_add_test(secrets, test_error_on_the_line_of_the_key);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
