@@ -3,7 +3,7 @@
  * with a timerfd: the line's fd is then an epoll fd over the event fd and the
  * timer, so the event loop still sees one fd per input. */
 #include "gpio.h"
-#include "linenames.h"
+#include "chiptable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +19,9 @@
 #define EVENT_BATCH 16
 
 struct gpio_chips {
-	struct gpiod_chip **chips;
+	struct gpiod_chip **chips; /* in the order of the table's chips */
 	size_t count;
-	struct line_names *names;
+	struct chip_table *table;
 };
 
 struct gpio_line {
@@ -47,15 +47,20 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int index_names(struct gpio_chips *c, size_t chip)
+/* Adds the chip, and the names of its lines, to the table. */
+static int add_to_table(struct chip_table *table, struct gpiod_chip *chip)
 {
-	unsigned int n = gpiod_chip_num_lines(c->chips[chip]);
+	unsigned int n = gpiod_chip_num_lines(chip);
+	char path[64];
 
+	snprintf(path, sizeof(path), "/dev/%s", gpiod_chip_name(chip));
+	if (chip_table_add_chip(table, gpiod_chip_name(chip), gpiod_chip_label(chip), path, n) < 0)
+		return -1;
 	for (unsigned int off = 0; off < n; off++) {
-		struct gpiod_line *line = gpiod_chip_get_line(c->chips[chip], off);
+		struct gpiod_line *line = gpiod_chip_get_line(chip, off);
 		const char *name = line ? gpiod_line_name(line) : NULL;
 
-		if (name && *name && line_names_add(c->names, name, chip, off) < 0)
+		if (name && *name && chip_table_add_line(table, off, name) < 0)
 			return -1;
 	}
 	return 0;
@@ -65,11 +70,13 @@ static int add_chip(struct gpio_chips *c, struct gpiod_chip *chip)
 {
 	struct gpiod_chip **more = realloc(c->chips, (c->count + 1) * sizeof(*more));
 
-	if (!more)
+	if (!more) {
+		gpiod_chip_close(chip);
 		return -1;
+	}
 	c->chips = more;
 	c->chips[c->count++] = chip;
-	return index_names(c, c->count - 1);
+	return add_to_table(c->table, chip);
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -78,7 +85,7 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	struct gpiod_chip_iter *iter;
 	struct gpiod_chip *chip;
 
-	if (!c || !(c->names = line_names_new()))
+	if (!c || !(c->table = chip_table_new()))
 		goto nomem;
 	iter = gpiod_chip_iter_new();
 	if (!iter) {
@@ -87,13 +94,12 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	}
 	gpiod_foreach_chip_noclose(iter, chip) {
 		if (add_chip(c, chip) < 0) {
-			gpiod_chip_close(chip);
 			gpiod_chip_iter_free_noclose(iter);
 			goto nomem;
 		}
 	}
 	gpiod_chip_iter_free_noclose(iter);
-	line_names_seal(c->names);
+	chip_table_seal(c->table);
 	return c;
 nomem:
 	fail(err, errlen, "out of memory");
@@ -109,74 +115,14 @@ void gpio_chips_close(struct gpio_chips *c)
 	for (size_t i = 0; i < c->count; i++)
 		gpiod_chip_close(c->chips[i]);
 	free(c->chips);
-	line_names_free(c->names);
+	chip_table_free(c->table);
 	free(c);
-}
-
-/* --- finding lines --- */
-
-static bool chip_matches(struct gpiod_chip *chip, const char *spec)
-{
-	const char *name = gpiod_chip_name(chip);
-
-	if (strncmp(spec, "/dev/", 5) == 0)
-		return strcmp(spec + 5, name) == 0;
-	return strcmp(spec, name) == 0 || strcmp(spec, gpiod_chip_label(chip)) == 0;
-}
-
-static int find_chip(struct gpio_chips *c, const char *spec, size_t *chip, char *err,
-		     size_t errlen)
-{
-	for (size_t i = 0; i < c->count; i++) {
-		if (chip_matches(c->chips[i], spec)) {
-			*chip = i;
-			return 0;
-		}
-	}
-	return fail(err, errlen, "no GPIO chip \"%s\" (by name, path or label)%s", spec,
-		    c->count ? "" : ": this system has no GPIO chips");
-}
-
-static int find_by_name(struct gpio_chips *c, size_t chip, const char *name,
-			struct gpio_ref *ref, char *err, size_t errlen)
-{
-	struct line_name_hit hits[2];
-	size_t n = line_names_find(c->names, name, chip, hits, 2);
-
-	if (n == 0)
-		return fail(err, errlen, "no GPIO line named \"%s\"%s%s", name,
-			    chip == LINE_NAMES_ANY_CHIP ? "" : " on ",
-			    chip == LINE_NAMES_ANY_CHIP ? "" : gpiod_chip_name(c->chips[chip]));
-	if (n > 1)
-		return fail(err, errlen,
-			    "%zu GPIO lines are named \"%s\" (%s offset %u, %s offset %u%s): "
-			    "give 'chip' too",
-			    n, name, gpiod_chip_name(c->chips[hits[0].chip]), hits[0].offset,
-			    gpiod_chip_name(c->chips[hits[1].chip]), hits[1].offset,
-			    n > 2 ? ", ..." : "");
-	ref->chip = hits[0].chip;
-	ref->offset = hits[0].offset;
-	return 0;
 }
 
 int gpio_chips_find(struct gpio_chips *c, const char *chip, const char *name,
 		    unsigned int offset, struct gpio_ref *ref, char *err, size_t errlen)
 {
-	size_t index = LINE_NAMES_ANY_CHIP;
-
-	if (chip && find_chip(c, chip, &index, err, errlen) < 0)
-		return -1;
-	if (name)
-		return find_by_name(c, index, name, ref, err, errlen);
-	if (index == LINE_NAMES_ANY_CHIP)
-		return fail(err, errlen, "a line given by offset needs a chip");
-	if (offset >= gpiod_chip_num_lines(c->chips[index]))
-		return fail(err, errlen, "%s has %u lines, no offset %u",
-			    gpiod_chip_name(c->chips[index]),
-			    gpiod_chip_num_lines(c->chips[index]), offset);
-	ref->chip = index;
-	ref->offset = offset;
-	return 0;
+	return chip_table_find(c->table, chip, name, offset, ref, err, errlen);
 }
 
 static struct gpiod_line *ref_line(struct gpio_chips *c, const struct gpio_ref *ref)

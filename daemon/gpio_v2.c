@@ -1,19 +1,18 @@
 /* gpio for the libgpiod 2.x API (2.1 or later: nothing newer is used).
  *
  * Every chip is opened once and stays open for the life of the catalogue; line
- * names are read once into the linenames index, so finding a line by name is a
+ * names are read once into the chip table, so finding a line by name is a
  * binary search however many lines the board has. Bias, drive, active-low,
  * initial value and debounce all go into the kernel request itself.
  */
 #include "gpio.h"
-#include "linenames.h"
+#include "chiptable.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gpiod.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,18 +27,10 @@
 /* Used when the caller gives no consumer, so that others see who holds it. */
 #define DEFAULT_CONSUMER "gpio2mqtt"
 
-struct gpio_chip {
-	struct gpiod_chip *handle;
-	char *name;        /* "gpiochip0" */
-	char *path;        /* "/dev/gpiochip0" */
-	char *label;       /* "pinctrl-rp1" */
-	size_t num_lines;
-};
-
 struct gpio_chips {
-	struct gpio_chip *chips;
+	struct gpiod_chip **handles; /* in the order of the table's chips */
 	size_t num_chips;
-	struct line_names *names;
+	struct chip_table *table;
 };
 
 struct gpio_line {
@@ -104,70 +95,56 @@ out:
 
 /* ---- catalogue ----------------------------------------------------------- */
 
-static void chip_clear(struct gpio_chip *chip)
+/* Adds the chip behind handle, and the names of its lines, to the table. */
+static int add_to_table(struct chip_table *table, struct gpiod_chip *handle, const char *path,
+			char *err, size_t errlen)
 {
-	free(chip->label);
-	free(chip->path);
-	free(chip->name);
-	if (chip->handle)
-		gpiod_chip_close(chip->handle);
-	memset(chip, 0, sizeof(*chip));
-}
+	struct gpiod_chip_info *info = gpiod_chip_get_info(handle);
+	unsigned int num_lines;
+	int ret;
 
-/* Adds the names of the chip's lines to the index; unnamed lines are left out. */
-static int index_names(struct line_names *names, const struct gpio_chip *chip, size_t index,
-		       char *err, size_t errlen)
-{
-	for (unsigned int i = 0; i < chip->num_lines; i++) {
-		struct gpiod_line_info *info = gpiod_chip_get_line_info(chip->handle, i);
+	if (!info) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	num_lines = (unsigned int)gpiod_chip_info_get_num_lines(info);
+	ret = chip_table_add_chip(table, gpiod_chip_info_get_name(info),
+				  gpiod_chip_info_get_label(info), path, num_lines);
+	gpiod_chip_info_free(info);
+	if (ret < 0) {
+		snprintf(err, errlen, "out of memory opening %s", path);
+		return -1;
+	}
+	for (unsigned int i = 0; i < num_lines; i++) {
+		struct gpiod_line_info *line = gpiod_chip_get_line_info(handle, i);
 		const char *name;
-		int ret = 0;
 
-		if (!info) {
-			snprintf(err, errlen, "cannot read %s line %u: %s", chip->path, i,
-				 strerror(errno));
+		if (!line) {
+			snprintf(err, errlen, "cannot read %s line %u: %s", path, i, strerror(errno));
 			return -1;
 		}
-		name = gpiod_line_info_get_name(info);
-		if (name && *name)
-			ret = line_names_add(names, name, index, i);
-		gpiod_line_info_free(info);
+		name = gpiod_line_info_get_name(line);
+		ret = name && *name ? chip_table_add_line(table, i, name) : 0;
+		gpiod_line_info_free(line);
 		if (ret < 0) {
-			snprintf(err, errlen, "out of memory indexing the lines of %s", chip->path);
+			snprintf(err, errlen, "out of memory indexing the lines of %s", path);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int chip_open(struct gpio_chip *chip, const char *path, char *err, size_t errlen)
+static int chip_open(struct gpio_chips *chips, const char *path, char *err, size_t errlen)
 {
-	struct gpiod_chip_info *info = NULL;
+	struct gpiod_chip *handle = gpiod_chip_open(path);
 
-	chip->handle = gpiod_chip_open(path);
-	if (!chip->handle) {
+	if (!handle) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	info = gpiod_chip_get_info(chip->handle);
-	if (!info) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	chip->name = strdup(gpiod_chip_info_get_name(info));
-	chip->label = strdup(gpiod_chip_info_get_label(info));
-	chip->path = strdup(path);
-	chip->num_lines = gpiod_chip_info_get_num_lines(info);
-	gpiod_chip_info_free(info);
-	if (!chip->name || !chip->label || !chip->path) {
-		snprintf(err, errlen, "out of memory opening %s", path);
-		goto fail;
-	}
-	return 0;
-
-fail:
-	chip_clear(chip);
-	return -1;
+	chips->handles[chips->num_chips] = handle;
+	chips->num_chips++;
+	return add_to_table(chips->table, handle, path, err, errlen);
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -176,26 +153,22 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	char **paths = NULL;
 	int count = 0;
 
-	if (!chips || !(chips->names = line_names_new())) {
+	if (!chips || !(chips->table = chip_table_new())) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	count = chip_paths(&paths, err, errlen);
 	if (count < 0)
 		goto fail;
-	chips->chips = calloc((size_t)count + 1, sizeof(*chips->chips));
-	if (!chips->chips) {
+	chips->handles = calloc((size_t)count + 1, sizeof(*chips->handles));
+	if (!chips->handles) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (int i = 0; i < count; i++) {
-		if (chip_open(&chips->chips[i], paths[i], err, errlen) < 0)
+	for (int i = 0; i < count; i++)
+		if (chip_open(chips, paths[i], err, errlen) < 0)
 			goto fail;
-		chips->num_chips++;
-		if (index_names(chips->names, &chips->chips[i], (size_t)i, err, errlen) < 0)
-			goto fail;
-	}
-	line_names_seal(chips->names);
+	chip_table_seal(chips->table);
 	free_paths(paths, count);
 	return chips;
 
@@ -210,166 +183,28 @@ void gpio_chips_close(struct gpio_chips *chips)
 	if (!chips)
 		return;
 	for (size_t i = 0; i < chips->num_chips; i++)
-		chip_clear(&chips->chips[i]);
-	free(chips->chips);
-	line_names_free(chips->names);
+		gpiod_chip_close(chips->handles[i]);
+	free(chips->handles);
+	chip_table_free(chips->table);
 	free(chips);
-}
-
-/* ---- finding lines ------------------------------------------------------- */
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* snprintf at the end of what buf holds; truncates quietly. */
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(buf, len);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
-/* A path given by the user may be a symlink (/dev/gpio/header -> gpiochip0). */
-static bool same_path(const char *given, const char *ours)
-{
-	char resolved[PATH_MAX];
-
-	if (strcmp(given, ours) == 0)
-		return true;
-	return realpath(given, resolved) && strcmp(resolved, ours) == 0;
-}
-
-static bool chip_matches(const struct gpio_chip *chip, const char *spec)
-{
-	if (!spec)
-		return true;
-	if (spec[0] == '/')
-		return same_path(spec, chip->path);
-	return strcmp(spec, chip->name) == 0 || strcmp(spec, chip->label) == 0;
-}
-
-/* How many chips match spec, the first of them in *index. */
-static size_t match_chips(const struct gpio_chips *chips, const char *spec, size_t *index)
-{
-	size_t found = 0;
-
-	for (size_t i = 0; i < chips->num_chips; i++) {
-		if (!chip_matches(&chips->chips[i], spec))
-			continue;
-		if (found++ == 0)
-			*index = i;
-	}
-	return found;
-}
-
-/* Lists the chips there are, which is what a user with a typo needs. */
-static void unknown_chip(const struct gpio_chips *chips, const char *spec, char *err,
-			 size_t errlen)
-{
-	append(err, errlen, "no GPIO chip \"%s\" (by name, path or label)", spec);
-	if (chips->num_chips == 0)
-		append(err, errlen, ": this system has no GPIO chips");
-	for (size_t i = 0; i < chips->num_chips; i++)
-		append(err, errlen, "%s%s [%s]", i ? ", " : "; there are ", chips->chips[i].name,
-		       chips->chips[i].label);
-}
-
-/* How many lines called name are on the chips that match spec (every chip
- * when spec is NULL); the first two in hits. A label may match several chips. */
-static size_t find_named(const struct gpio_chips *chips, const char *spec, const char *name,
-			 struct line_name_hit hits[2])
-{
-	size_t found = 0;
-
-	if (!spec)
-		return line_names_find(chips->names, name, LINE_NAMES_ANY_CHIP, hits, 2);
-	for (size_t i = 0; i < chips->num_chips; i++)
-		if (chip_matches(&chips->chips[i], spec))
-			found += line_names_find(chips->names, name, i, hits + (found < 2 ? found : 0),
-						 found < 2 ? 2 - found : 0);
-	return found;
-}
-
-static int find_by_name(struct gpio_chips *chips, const char *chip, const char *name,
-			struct gpio_ref *ref, char *err, size_t errlen)
-{
-	struct line_name_hit hits[2];
-	size_t found = find_named(chips, chip, name, hits);
-
-	if (found == 1) {
-		*ref = (struct gpio_ref){ hits[0].chip, hits[0].offset };
-		return 0;
-	}
-	if (found > 1)
-		snprintf(err, errlen, "%zu GPIO lines are named \"%s\" (%s offset %u, %s offset %u%s): %s",
-			 found, name, chips->chips[hits[0].chip].name, hits[0].offset,
-			 chips->chips[hits[1].chip].name, hits[1].offset, found > 2 ? ", ..." : "",
-			 chip ? "give 'line' as an offset instead" : "give 'chip' too");
-	else if (chip)
-		snprintf(err, errlen, "no GPIO line named \"%s\" on %s", name, chip);
-	else
-		snprintf(err, errlen, "no GPIO line named \"%s\"%s", name,
-			 chips->num_chips ? "" : ": this system has no GPIO chips");
-	return -1;
-}
-
-/* By offset the chip must be one: a label may be shared by several. */
-static int find_by_offset(struct gpio_chips *chips, const char *chip, unsigned int offset,
-			  struct gpio_ref *ref, char *err, size_t errlen)
-{
-	size_t index = 0;
-	size_t found = match_chips(chips, chip, &index);
-
-	if (found > 1) {
-		snprintf(err, errlen, "GPIO chip label \"%s\" is not unique (%s is one of %zu); "
-			 "give the chip's name instead", chip, chips->chips[index].name, found);
-		return -1;
-	}
-	if (offset >= chips->chips[index].num_lines) {
-		snprintf(err, errlen, "%s has %zu lines, no offset %u",
-			 chips->chips[index].name, chips->chips[index].num_lines, offset);
-		return -1;
-	}
-	*ref = (struct gpio_ref){ index, offset };
-	return 0;
 }
 
 int gpio_chips_find(struct gpio_chips *chips, const char *chip, const char *name,
 		    unsigned int offset, struct gpio_ref *ref, char *err, size_t errlen)
 {
-	size_t index;
-
-	/* Checked first so that a typo in the chip is reported as such rather
-	 * than as a missing line. */
-	if (chip && match_chips(chips, chip, &index) == 0) {
-		if (errlen)
-			err[0] = '\0';
-		unknown_chip(chips, chip, err, errlen);
-		return -1;
-	}
-	if (name)
-		return find_by_name(chips, chip, name, ref, err, errlen);
-	if (!chip) {
-		snprintf(err, errlen, "a line given by offset needs a chip");
-		return -1;
-	}
-	return find_by_offset(chips, chip, offset, ref, err, errlen);
+	return chip_table_find(chips->table, chip, name, offset, ref, err, errlen);
 }
 
 static bool ref_valid(const struct gpio_chips *chips, const struct gpio_ref *ref)
 {
-	return ref->chip < chips->num_chips && ref->offset < chips->chips[ref->chip].num_lines;
+	return ref->chip < chips->num_chips &&
+	       ref->offset < chip_table_num_lines(chips->table, ref->chip);
 }
 
 const char *gpio_ref_describe(struct gpio_chips *chips, const struct gpio_ref *ref,
 			      char *buf, size_t len)
 {
-	const struct gpio_chip *chip;
+	const char *chip_name;
 	struct gpiod_line_info *info;
 	const char *name;
 
@@ -377,14 +212,14 @@ const char *gpio_ref_describe(struct gpio_chips *chips, const struct gpio_ref *r
 		snprintf(buf, len, "chip #%zu offset %u (no such line)", ref->chip, ref->offset);
 		return buf;
 	}
-	chip = &chips->chips[ref->chip];
+	chip_name = chip_table_name(chips->table, ref->chip);
 	/* Asked again rather than kept: this is for messages, not a hot path. */
-	info = gpiod_chip_get_line_info(chip->handle, ref->offset);
+	info = gpiod_chip_get_line_info(chips->handles[ref->chip], ref->offset);
 	name = info ? gpiod_line_info_get_name(info) : NULL;
 	if (name && *name)
-		snprintf(buf, len, "%s offset %u (%s)", chip->name, ref->offset, name);
+		snprintf(buf, len, "%s offset %u (%s)", chip_name, ref->offset, name);
 	else
-		snprintf(buf, len, "%s offset %u", chip->name, ref->offset);
+		snprintf(buf, len, "%s offset %u", chip_name, ref->offset);
 	if (info)
 		gpiod_line_info_free(info);
 	return buf;
@@ -416,7 +251,7 @@ int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *
 		snprintf(err, errlen, "%s", what);
 		return -1;
 	}
-	info = gpiod_chip_get_line_info(chips->chips[ref->chip].handle, ref->offset);
+	info = gpiod_chip_get_line_info(chips->handles[ref->chip], ref->offset);
 	if (!info) {
 		snprintf(err, errlen, "cannot read %s: %s", what, strerror(errno));
 		return -1;
@@ -539,7 +374,7 @@ struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_
 		return NULL;
 	}
 	line->offset = ref->offset;
-	line->request = request_one(chips->chips[ref->chip].handle, ref->offset, settings);
+	line->request = request_one(chips->handles[ref->chip], ref->offset, settings);
 	if (!line->request) {
 		request_error(chips, ref, settings, errno, err, errlen);
 		goto fail;

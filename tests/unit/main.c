@@ -11,6 +11,7 @@ int main(void)
 
 	srunner_add_suite(runner, mapping_suite());
 	srunner_add_suite(runner, linenames_suite());
+	srunner_add_suite(runner, chiptable_suite());
 	srunner_add_suite(runner, backoff_suite());
 	srunner_add_suite(runner, config_suite());
 	srunner_run_all(runner, CK_ENV);
