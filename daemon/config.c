@@ -12,6 +12,7 @@
 #define TOPIC_MAX 1024
 #define PAYLOAD_WORD_MAX 64
 #define PASSWORD_MAX 1024
+#define CLIENT_ID_MAX 65535 /* an MQTT string */
 
 struct reader {
 	const char *path;
@@ -323,6 +324,9 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		read_tls(r, tls, &m->tls);
 	if (!m->port)
 		m->port = m->tls.enabled ? 8883 : 1883;
+	if (m->client_id && (!*m->client_id || strlen(m->client_id) > CLIENT_ID_MAX))
+		fail_at(r, key_line(g, "client_id"), "'client_id' must have 1 to %d characters",
+			CLIENT_ID_MAX);
 	if (!m->client_id)
 		m->client_id = default_client_id();
 	if (!*m->host)

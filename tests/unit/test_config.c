@@ -475,6 +475,12 @@ START_TEST(test_password_file_problems)
 }
 END_TEST
 
+START_TEST(test_empty_client_id)
+{
+	expect_only_error("mqtt = {\n  client_id = \"\";\n};\n", 2, "client_id");
+}
+END_TEST
+
 /* A bad value is reported on the line of its key, not of its group. */
 START_TEST(test_error_on_the_line_of_the_key)
 {
@@ -1035,6 +1041,7 @@ Suite *config_suite(void)
 	tcase_add_test(secrets, test_password_file_problems);
 	tcase_add_test(secrets, test_password_file_too_long);
 	tcase_add_test(secrets, test_error_on_the_line_of_the_key);
+	tcase_add_test(secrets, test_empty_client_id);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
