@@ -1040,8 +1040,8 @@ Suite *config_suite(void)
 	tcase_add_test(secrets, test_password_file);
 	tcase_add_test(secrets, test_password_file_problems);
 	tcase_add_test(secrets, test_password_file_too_long);
-	tcase_add_test(secrets, test_error_on_the_line_of_the_key);
-	tcase_add_test(secrets, test_empty_client_id);
+	tcase_add_test(errors, test_error_on_the_line_of_the_key);
+	tcase_add_test(errors, test_empty_client_id);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
