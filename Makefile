@@ -4,6 +4,9 @@
 #   make check      every test (unit tests, then integration tests under UML)
 #   make demo       boot the test rig and show an LED and a button at work
 #   make install    install binary, example mapping and man pages
+#   make deb        the Debian package, into build/deb (see debian/)
+#   make e2e        install and use that package on booted Debian bookworm
+#                   and trixie under the test kernel
 #
 # Build against another libgpiod by pointing PKG_CONFIG_PATH at its .pc file
 # and O= at a build directory of its own (see README.md).
@@ -65,4 +68,13 @@ install: $(O)/gpio2mqtt
 clean: tests-clean
 	rm -f daemon/*.o daemon/gpio2mqtt
 
-.PHONY: all install clean
+# Built from a copy of the tree, so the tree itself stays as it is.
+DEB_DIR   ?= build/deb
+
+deb:
+	tests/e2e/build-deb.sh $(DEB_DIR)
+
+e2e:
+	tests/e2e/run.sh
+
+.PHONY: all install clean deb e2e

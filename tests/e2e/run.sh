@@ -1,0 +1,296 @@
+#!/bin/bash
+# Usage: tests/e2e/run.sh [SUITE...]        (make e2e; default: bookworm trixie)
+#
+# The package, proven the way a user installs it. For each Debian SUITE:
+# build the .deb (on this machine when it runs SUITE, else in a cached SUITE
+# chroot), make a cached minbase root with systemd, udev and mosquitto, boot
+# it under the User-Mode Linux test kernel (tests/uml/build-kernel.sh) with
+# systemd as init, and run tests/e2e/inside.sh there as a boot-time unit.
+#
+# Prints "ok N - ..." / "not ok N - ..." per step, a summary and, last,
+# "P passed, F failed"; exits non-zero when anything failed. Caches live in
+# /var/cache/gpio2mqtt-tests (GPIO2MQTT_TEST_CACHE).
+#   G2M_E2E_TIMEOUT  seconds allowed per boot (default 900)
+#   G2M_KEEP=1       keep the work directory (booted roots included)
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+boot_timeout=${G2M_E2E_TIMEOUT:-900}
+[ $# -gt 0 ] || set -- bookworm trixie
+host_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+
+# --- reporting, per section as in tests/integration/run-all.sh ------------
+
+total_passed=0
+total_failed=0
+summary=""
+section() {
+	echo "=== $1"
+	section_name=$1 n_passed=0 n_failed=0
+}
+ok() {
+	n_passed=$((n_passed + 1))
+	echo "ok $((n_passed + n_failed)) - $*"
+}
+not_ok() {
+	n_failed=$((n_failed + 1))
+	echo "not ok $((n_passed + n_failed)) - $*"
+}
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+diag() { printf '# %s\n' "$*"; }
+end_section() {
+	total_passed=$((total_passed + n_passed + ${1:-0}))
+	total_failed=$((total_failed + n_failed + ${2:-0}))
+	summary="$summary$(printf '%-28s %4d passed, %d failed' "$section_name" \
+		$((n_passed + ${1:-0})) $((n_failed + ${2:-0})))
+"
+}
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+
+# --- host tools ----------------------------------------------------------
+
+host_deps() {
+	local p missing=""
+	for p in debootstrap dpkg-dev debhelper lintian fakeroot; do
+		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "e2e: installing$missing" >&2
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y --no-install-recommends \
+		$missing >&2
+}
+
+# Package names of a Depends-like field: first alternatives, no versions.
+package_names() {
+	tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g; s/<[^>]*>//g; s/:any//; s/[[:space:]]//g' |
+		sed '/^$/d'
+}
+
+# What the build chroot needs: debian/control's Build-Depends.
+build_packages() {
+	sed -n '/^Build-Depends:/,/^[A-Z]/p' "$top/debian/control" |
+		sed '1s/^Build-Depends://; /^[A-Z][A-Za-z-]*:/d' | package_names |
+		sed 's/^debhelper-compat$/debhelper/; s/^dh-sequence-.*$/debhelper/'
+	echo build-essential
+}
+
+# Tracked and new files of the tree, as a tar stream.
+tree_tar() {
+	git -C "$top" ls-files -z --cached --others --exclude-standard |
+		(cd "$top" && tar -cf - --null --no-recursion --ignore-failed-read -T -)
+}
+
+# --- building ------------------------------------------------------------
+
+# build_in_chroot SUITE OUTDIR: the package built in a cached SUITE chroot.
+build_in_chroot() {
+	local suite=$1 out=$2 chroot job rc=0 packages
+	mapfile -t packages < <(build_packages)
+	chroot=$("$here/make-root.sh" build "$suite" "${packages[@]}") || return 1
+	exec 8>"$chroot.lock"
+	flock -w 1800 8 || return 1
+	job=$(mktemp -d "$chroot/build.XXXXXX") || return 1
+	mkdir "$job/tree"
+	tree_tar | tar -C "$job/tree" -xf -
+	mount -t proc proc "$chroot/proc" || return 1
+	timeout 1800 chroot "$chroot" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C.UTF-8 LINTIAN=0 DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}" \
+		"/${job#"$chroot"/}/tree/tests/e2e/build-deb.sh" \
+		"/${job#"$chroot"/}/out" >"$out/build.log" 2>&1 || rc=$?
+	umount "$chroot/proc"
+	cp "$job"/out/*.deb "$out/" 2>/dev/null
+	rm -rf "$job"
+	exec 8>&-
+	return $rc
+}
+
+# build SUITE OUTDIR: sets DEB to the package's path.
+build() {
+	local suite=$1 out=$2
+	mkdir -p "$out"
+	if [ "$suite" = "$host_suite" ]; then
+		LINTIAN=0 "$here/build-deb.sh" "$out" >"$out/build.log" 2>&1 || return 1
+	else
+		build_in_chroot "$suite" "$out" || return 1
+	fi
+	DEB=$(find "$out" -maxdepth 1 -name 'gpio2mqtt_*.deb' | head -n 1)
+	[ -n "$DEB" ]
+}
+
+lintian_clean() {
+	timeout 600 lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+		"${DEB%.deb}.changes" >"$1" 2>&1
+}
+
+# upgrade_deb DEB OUT: DEB again as a newer version whose default mapping
+# changed, so that upgrading has a conffile to ask about.
+upgrade_deb() {
+	local dir version
+	dir=$(mktemp -d) || return 1
+	dpkg-deb -R "$1" "$dir" || return 1
+	version=$(dpkg-deb -f "$1" Version)
+	sed -i "s/^Version: .*/Version: $version+e2e1/" "$dir/DEBIAN/control"
+	echo "# changed by the upgrade test" >>"$dir/etc/gpio2mqtt/gpio2mqtt.conf"
+	dpkg-deb --root-owner-group -b "$dir" "$2" >/dev/null
+	local rc=$?
+	rm -rf "$dir"
+	return $rc
+}
+
+# --- booting -------------------------------------------------------------
+
+# prepare_root ROOT SUITE: the test, its unit and its packages in ROOT.
+prepare_root() {
+	local root=$1 suite=$2 u
+	mkdir -p "$root/e2e/out"
+	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$DEB" "$DEB_UPGRADE" "$root/e2e/"
+	cat >"$root/e2e/env" <<-EOF
+		SUITE=$suite
+		DEB=$(basename "$DEB")
+		DEB_UPGRADE=$(basename "$DEB_UPGRADE")
+		GPIOD_MAJOR=$([ "$suite" = bookworm ] && echo 1 || echo 2)
+	EOF
+	cat >"$root/etc/systemd/system/g2m-e2e.service" <<-'EOF'
+		[Unit]
+		Description=gpio2mqtt end-to-end test
+		After=multi-user.target
+
+		[Service]
+		Type=oneshot
+		ExecStart=/bin/bash -c 'set -o pipefail; /bin/bash /e2e/inside.sh 2>&1 | tee /e2e/out/tap.log'
+		StandardOutput=tty
+		StandardError=tty
+		TTYPath=/dev/console
+		TimeoutStartSec=1500
+		ExecStopPost=/bin/sh -c 'echo "$EXIT_STATUS" >/e2e/out/status; sync'
+		ExecStopPost=/bin/systemctl --no-block poweroff
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	mkdir -p "$root/etc/systemd/system/multi-user.target.wants" \
+		"$root/etc/systemd/journald.conf.d"
+	ln -sf /etc/systemd/system/g2m-e2e.service \
+		"$root/etc/systemd/system/multi-user.target.wants/g2m-e2e.service"
+	# Nobody logs in, and nothing but the test should use the slow CPU.
+	for u in getty@.service serial-getty@.service console-getty.service \
+		apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer; do
+		ln -sf /dev/null "$root/etc/systemd/system/$u"
+	done
+	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
+}
+
+# boot ROOT LOG: boots ROOT with systemd as init; the test's lines are shown
+# as they come, the whole console goes to LOG.
+boot() {
+	local root=$1 log=$2 uml
+	uml=$(mktemp -d) || return 1
+	timeout -k 10 "$boot_timeout" "$KERNEL" mem=512M root=/dev/root rootfstype=hostfs \
+		hostfs="$root" rw init=/lib/systemd/systemd uml_dir="$uml" \
+		con0=fd:0,fd:1 con=null quiet systemd.show_status=false </dev/null 2>&1 |
+		sed -u 's/\r$//' | tee "$log" |
+		grep --line-buffered -E '^(ok |not ok |# |[0-9]+ passed, [0-9]+ failed$)'
+	rm -rf "$uml"
+}
+
+# --- one suite -----------------------------------------------------------
+
+run_suite() {
+	local suite=$1 dir=$WORK/$1 t root inside_line p f status runtime
+	mkdir -p "$dir"
+	section "$suite: package"
+	t=$(date +%s)
+	if ! build "$suite" "$dir/deb"; then
+		not_ok "$suite: package built (log: $dir/deb/build.log)"
+		tail -n 20 "$dir/deb/build.log" | sed 's/^/#   /'
+		end_section
+		return
+	fi
+	ok "$suite: package built: $(basename "$DEB") ($(elapsed "$t"))"
+	if [ "$suite" = "$host_suite" ]; then
+		check "$suite: lintian --pedantic reports nothing unexplained" \
+			lintian_clean "$dir/deb/lintian.log"
+		sed 's/^/#   /' "$dir/deb/lintian.log" | grep -v 'root privileges'
+	fi
+	local gpiod
+	gpiod=$(dpkg-deb -f "$DEB" Depends | package_names | grep '^libgpiod')
+	case $suite in
+	bookworm) check "$suite: built for libgpiod 1.6 ($gpiod)" test "$gpiod" = libgpiod2 ;;
+	*) check "$suite: built for libgpiod 2.x ($gpiod)" test "$gpiod" = libgpiod3 ;;
+	esac
+	DEB_UPGRADE=$dir/deb/upgrade/$(basename "$DEB" .deb)+e2e1.deb
+	mkdir -p "$dir/deb/upgrade"
+	check "$suite: upgrade package made" upgrade_deb "$DEB" "$DEB_UPGRADE"
+
+	t=$(date +%s)
+	mapfile -t runtime < <(dpkg-deb -f "$DEB" Depends | package_names)
+	root=$("$here/make-root.sh" boot "$suite" systemd systemd-sysv udev dbus mosquitto \
+		mosquitto-clients "${runtime[@]}")
+	if [ -z "$root" ]; then
+		not_ok "$suite: root file system"
+		end_section
+		return
+	fi
+	ok "$suite: root file system ($(elapsed "$t"))"
+	t=$(date +%s)
+	cp -a "$root" "$dir/root" && prepare_root "$dir/root" "$suite"
+	check "$suite: booted root prepared ($(elapsed "$t"))" test -f "$dir/root/e2e/env"
+	end_section
+
+	section "$suite: booted system"
+	t=$(date +%s)
+	boot "$dir/root" "$dir/console.log"
+	diag "$suite: boot and test took $(elapsed "$t")"
+	cp -r "$dir/root/e2e/out" "$dir/out" 2>/dev/null
+	inside_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/out/tap.log" 2>/dev/null |
+		tail -n 1)
+	p=$(echo "${inside_line:-0 passed, 0 failed}" | cut -d' ' -f1)
+	f=$(echo "${inside_line:-0 passed, 0 failed}" | cut -d' ' -f3)
+	status=$(cat "$dir/out/status" 2>/dev/null)
+	if [ -z "$inside_line" ] || { [ "$f" -eq 0 ] && [ "$status" != 0 ]; }; then
+		echo "not ok - $suite: the test in the booted system ended without a result" \
+			"(status '${status:-none}', console: $dir/console.log)"
+		tail -n 25 "$dir/console.log" | sed 's/^/#   /'
+		f=$((f + 1))
+	fi
+	[ "${G2M_KEEP:-0}" = 1 ] || rm -rf "$dir/root"
+	end_section "$p" "$f"
+}
+
+# --- main ----------------------------------------------------------------
+
+[ "$(id -u)" -eq 0 ] || {
+	echo "e2e: run as root (debootstrap, chroot and dpkg need it)" >&2
+	exit 2
+}
+start=$(date +%s)
+WORK=$(mktemp -d /tmp/gpio2mqtt-e2e.XXXXXX)
+section "host"
+check "host tools (debootstrap, debhelper, lintian)" host_deps
+t=$(date +%s)
+KERNEL=$("$top/tests/uml/build-kernel.sh")
+check "test kernel ($(elapsed "$t"))" test -x "${KERNEL:-/nonexistent}"
+end_section
+if [ -x "${KERNEL:-/nonexistent}" ]; then
+	for suite in "$@"; do
+		run_suite "$suite"
+	done
+fi
+echo "==="
+printf '%s' "$summary"
+diag "make e2e took $(elapsed "$start")"
+if [ "$total_failed" -eq 0 ] && [ "${G2M_KEEP:-0}" != 1 ]; then
+	rm -rf "$WORK"
+else
+	echo "e2e: logs kept in $WORK" >&2
+fi
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
