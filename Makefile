@@ -26,7 +26,7 @@ CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS  += -D_GNU_SOURCE -DGPIO2MQTT_VERSION='"$(VERSION)"'
 
-PKGS       = libmosquitto libgpiod libconfig libcjson
+PKGS       = libmosquitto libgpiod libconfig libcjson openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 GPIOD_VERSION := $(shell $(PKG_CONFIG) --modversion libgpiod 2>/dev/null)

@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +16,14 @@
 #include "log.h"
 
 #define OFFLINE "offline"
+/* QoS 1/2 publications whose acknowledgement is awaited, remembered by
+ * message id so that a refusal (MQTT 5 reason code) can name the topic. */
+#define PENDING_SLOTS 16
+
+struct pending {
+	int mid;
+	char topic[128];
+};
 
 struct mqtt {
 	struct mosquitto *mosq;
@@ -21,7 +32,14 @@ struct mqtt {
 	int keepalive;
 	bool ever_connected; /* mosquitto_connect once, mosquitto_reconnect after */
 	bool connected;
-	char last_failure[160]; /* logged once until the cause changes */
+	bool v5; /* MQTT 5 until the broker turns it down */
+	bool tls;
+	bool socket_open; /* from mqtt_connect until on_disconnect */
+	bool host_mismatch; /* libmosquitto's host name check failed */
+	long verify_result; /* OpenSSL's verification of the broker's certificate */
+	char lib_error[160]; /* libmosquitto's first error of this attempt */
+	struct pending pending[PENDING_SLOTS];
+	char last_failure[256]; /* logged once until the cause changes */
 	char *const *subscribed;
 	size_t n_subscribed;
 	const struct mqtt_handlers *handlers;
@@ -77,6 +95,26 @@ static const char *error_text(int rc)
 	return mosquitto_strerror(rc);
 }
 
+/* A broker that knows only MQTT 3.1.1 turns an MQTT 5 CONNECT down (libmosquitto
+ * reports that as "unsupported protocol version"): the next attempt uses
+ * 3.1.1, which cannot report refused publications. */
+static bool fall_back_to_v311(struct mqtt *m, int rc)
+{
+	if (!m->v5 || rc != MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)
+		return false;
+	m->v5 = false;
+	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	log_info("broker %s:%d does not speak MQTT 5: using MQTT 3.1.1", m->host, m->port);
+	return true;
+}
+
+static bool is_credentials_refusal(const struct mqtt *m, int rc)
+{
+	if (m->v5)
+		return rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD || rc == MQTT_RC_NOT_AUTHORIZED;
+	return rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED;
+}
+
 /* --- libmosquitto callbacks --- */
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
@@ -86,8 +124,13 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	(void)mosq;
 	if (rc != 0) {
 		/* libmosquitto closes the socket and calls on_disconnect next. */
-		report_failure(m, "broker %s:%d refused the connection: %s", m->host, m->port,
-			       mosquitto_connack_string(rc));
+		if (!fall_back_to_v311(m, rc))
+			report_failure(m, "broker %s:%d refused the connection: %s%s", m->host,
+				       m->port,
+				       m->v5 ? mosquitto_reason_string(rc) :
+					       mosquitto_connack_string(rc),
+				       is_credentials_refusal(m, rc) ? " (check username and password)" :
+								       "");
 		return;
 	}
 	log_info("connected to %s:%d", m->host, m->port);
@@ -103,8 +146,9 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	(void)mosq;
 	if (m->connected && rc != 0)
 		report_failure(m, "lost the connection to %s:%d: %s", m->host, m->port,
-			       mosquitto_strerror(rc));
+			       rc >= 0x80 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
 	m->connected = false;
+	m->socket_open = false;
 	if (rc != 0)
 		m->handlers->disconnected(m->ctx);
 }
@@ -116,6 +160,30 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	(void)mosq;
 	m->handlers->message(m->ctx, msg->topic, msg->payload,
 			     msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, msg->retain);
+}
+
+static struct pending *pending_slot(struct mqtt *m, int mid)
+{
+	return &m->pending[(unsigned int)mid % PENDING_SLOTS];
+}
+
+/* PUBACK (QoS 1) or PUBREC (QoS 2) of one of our publications. Only MQTT 5
+ * carries a reason code; mosquitto answers 0x87 "Not authorized" to a
+ * publication its access rules deny. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_code,
+		       const mosquitto_property *props)
+{
+	struct mqtt *m = obj;
+	struct pending *p = pending_slot(m, mid);
+
+	(void)mosq;
+	(void)props;
+	if (reason_code >= 0x80)
+		log_error("the broker refused the publication on \"%s\": %s (not allowed by its "
+			  "access rules?)",
+			  p->mid == mid ? p->topic : "?", mosquitto_reason_string(reason_code));
+	if (p->mid == mid)
+		p->mid = 0;
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted)
@@ -133,13 +201,26 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, 
 
 static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
 {
-	(void)mosq;
-	(void)obj;
-	/* libmosquitto's own errors carry the detail, e.g. OpenSSL's reason. */
-	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+	struct mqtt *m = obj;
+
+	if (!(level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))) {
+		if (level & MOSQ_LOG_DEBUG)
+			log_debug("libmosquitto: %s", text);
+		return;
+	}
+	if (m->connected) {
 		log_warning("libmosquitto: %s", text);
-	else if (level & MOSQ_LOG_DEBUG)
-		log_debug("libmosquitto: %s", text);
+		return;
+	}
+	/* While connecting, the failure report tells the cause once. */
+	log_debug("libmosquitto: %s", text);
+	if (strstr(text, "host name verification failed"))
+		m->host_mismatch = true;
+	/* The connection still exists here; libmosquitto may free it later. */
+	if (mosquitto_ssl_get(mosq) && m->verify_result == X509_V_OK)
+		m->verify_result = SSL_get_verify_result(mosquitto_ssl_get(mosq));
+	if (!m->lib_error[0])
+		snprintf(m->lib_error, sizeof(m->lib_error), "%s", text);
 }
 
 /* --- setting up --- */
@@ -176,9 +257,14 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_message_callback_set(mosq, on_message);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
+	mosquitto_publish_v5_callback_set(mosq, on_publish);
 	mosquitto_log_callback_set(mosq, on_log);
 	/* Small state messages must not wait for Nagle's algorithm. */
 	rc = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	/* MQTT 5 for the reason codes of refused publications. */
+	if (!rc)
+		rc = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	m->v5 = rc == MOSQ_ERR_SUCCESS;
 	if (!rc && cfg->username)
 		rc = mosquitto_username_pw_set(mosq, cfg->username, cfg->password);
 	if (!rc)
@@ -200,6 +286,7 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 		goto fail;
 	}
 	m->port = cfg->port;
+	m->tls = cfg->tls.enabled;
 	m->keepalive = cfg->keepalive;
 	m->handlers = handlers;
 	m->ctx = ctx;
@@ -232,10 +319,40 @@ void mqtt_free(struct mqtt *m)
 
 /* --- connection and I/O --- */
 
+static bool is_issuer_error(long result)
+{
+	return result == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+	       result == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+	       result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	       result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	       result == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+/* Why the TLS handshake failed, from OpenSSL's verification where it has
+ * one; libmosquitto only says "certificate verify failed". */
+static void report_tls_failure(struct mqtt *m)
+{
+	long result = m->verify_result;
+
+	if (m->host_mismatch)
+		report_failure(m, "TLS handshake with %s:%d failed: its certificate is not for \"%s\"",
+			       m->host, m->port, m->host);
+	else if (result != X509_V_OK)
+		report_failure(m, "TLS handshake with %s:%d failed: %s%s", m->host, m->port,
+			       X509_verify_cert_error_string(result),
+			       is_issuer_error(result) ? " (not signed by the CA of ca_file?)" : "");
+	else
+		report_failure(m, "TLS handshake with %s:%d failed: %s", m->host, m->port,
+			       m->lib_error[0] ? m->lib_error : "no reason given");
+}
+
 int mqtt_connect(struct mqtt *m)
 {
 	int rc;
 
+	m->host_mismatch = false;
+	m->verify_result = X509_V_OK;
+	m->lib_error[0] = '\0';
 	/* Blocking connect: libmosquitto 2.0 cannot finish a non-blocking
 	 * connect without its own loop. On loopback and LAN this is fast. */
 	if (m->ever_connected)
@@ -244,9 +361,12 @@ int mqtt_connect(struct mqtt *m)
 		rc = mosquitto_connect(m->mosq, m->host, m->port, m->keepalive);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;
+		m->socket_open = true;
 		return 0;
 	}
-	if (rc == MOSQ_ERR_EAI)
+	if (rc == MOSQ_ERR_TLS)
+		report_tls_failure(m);
+	else if (rc == MOSQ_ERR_EAI)
 		report_failure(m, "cannot resolve %s: %s", m->host, gai_strerror(errno));
 	else
 		report_failure(m, "cannot connect to %s:%d: %s", m->host, m->port,
@@ -269,6 +389,17 @@ bool mqtt_wants_write(const struct mqtt *m)
 	return mosquitto_want_write(m->mosq);
 }
 
+/* libmosquitto 2.0 closes the socket after a failed TLS handshake without
+ * calling on_disconnect: report it here, so that the caller retries. */
+static void check_handshake(struct mqtt *m)
+{
+	if (!m->tls || !m->socket_open || mosquitto_socket(m->mosq) >= 0)
+		return;
+	m->socket_open = false;
+	report_tls_failure(m);
+	m->handlers->disconnected(m->ctx);
+}
+
 void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 {
 	/* Errors close the socket and reach on_disconnect inside libmosquitto. */
@@ -276,6 +407,7 @@ void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 		mosquitto_loop_read(m->mosq, 1);
 	if (writable && mosquitto_socket(m->mosq) >= 0)
 		mosquitto_loop_write(m->mosq, 1);
+	check_handshake(m);
 }
 
 void mqtt_handle_keepalive(struct mqtt *m)
@@ -324,8 +456,15 @@ int mqtt_unsubscribe(struct mqtt *m, char *const *topics, size_t count)
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
 		 bool retain)
 {
-	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
+	int mid = 0;
+	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, qos, retain);
 
+	if (!rc && qos > 0) {
+		struct pending *p = pending_slot(m, mid);
+
+		p->mid = mid;
+		snprintf(p->topic, sizeof(p->topic), "%s", topic);
+	}
 	if (rc && rc != MOSQ_ERR_NO_CONN) {
 		log_warning("cannot publish on \"%s\": %s", topic, error_text(rc));
 		return -1;
@@ -358,4 +497,5 @@ void mqtt_disconnect(struct mqtt *m, int timeout_ms)
 		mosquitto_loop_write(m->mosq, 1);
 	}
 	m->connected = false;
+	m->socket_open = false;
 }

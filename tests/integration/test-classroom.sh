@@ -1,0 +1,100 @@
+#!/bin/bash
+# A classroom broker's plain listener, where anonymous clients may use only
+# public/#: mappings/classroom-plain.conf works end to end with mosquitto_pub
+# and the Python example; "quit" is answered on the error topic; a mapping
+# with topics outside public/# gets clear log lines about the refusals.
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../classroom/lib.sh"
+
+LED=3 BUTTON=4
+PUB_BASE=public/gpio2mqtt
+sim_chip classroom classroom-board 8 "$LED:LED" "$BUTTON:BUTTON" || {
+	not_ok "gpio-sim chip"
+	finish
+}
+CHIP=$SIM_CHIP
+check "throw-away CA and server certificates" classroom_certs
+check "classroom broker with three listeners" classroom_start
+dump_on_fail "$CR_DIR/mosquitto-server.log"
+
+msgs=$LOG_DIR/msgs.txt
+teacher_sub "$msgs" '#' || { not_ok "teacher's subscriber"; finish; }
+conf=$LOG_DIR/plain.conf
+classroom_conf plain "$conf"
+daemon_start "$conf"
+check "daemon comes online on $PUB_BASE/status" wait_msg "$msgs" "$PUB_BASE/status online" 5
+check "the button's state is published" wait_msg "$msgs" "public/button OFF" 3
+
+# command PAYLOAD VALUE STATE: a student's anonymous mosquitto_pub.
+command() {
+	: >"$msgs"
+	pub public/led "$1"
+	check "'$1' on public/led drives the line to $2" wait_for 3 sim_is "$CHIP" "$LED" "$2"
+	check "'$1' on public/led publishes $3" wait_msg "$msgs" "$PUB_BASE/output/led $3" 3
+}
+command on 1 ON
+command toggle 0 OFF
+command toggle 1 ON
+command off 0 OFF
+: >"$msgs"
+sim_pull "$CHIP" "$BUTTON" down
+check "pressing the button publishes ON" wait_msg "$msgs" "public/button ON" 3
+sim_pull "$CHIP" "$BUTTON" up
+check "releasing the button publishes OFF" wait_msg "$msgs" "public/button OFF" 3
+check "an anonymous subscriber reads the LED's state" test "$(mosquitto_sub -h 127.0.0.1 \
+	-p "$PLAIN_PORT" -t "$PUB_BASE/output/led" -C 1 -W 3 --retained-only)" = OFF
+check "nothing refused" not grep -qi refused "$DAEMON_LOG"
+
+# The microcontroller demos' "quit" ends their loop; here it is an error.
+: >"$msgs"
+pub public/led quit
+check "'quit' is answered on $PUB_BASE/error" wait_msg "$msgs" \
+	"$PUB_BASE/error \{.*\"payload\" *: *\"quit\".*\}" 3
+check "'quit' leaves the line alone" holds 0.5 sim_is "$CHIP" "$LED" 0
+check "daemon still running after 'quit'" alive "$DAEMON_PID"
+command toggle 1 ON
+
+# The Python example: two toggles, two seconds apart, the button pressed
+# between them.
+py_out=$LOG_DIR/led_client.out
+dump_on_fail "$py_out"
+python3 "$CLASSROOM/led_client.py" --port "$PLAIN_PORT" --toggles 2 --interval 2 \
+	>"$py_out" 2>&1 &
+py_pid=$!
+track "$py_pid"
+check "Python: receives the retained button state" wait_for 10 grep -qx "button: OFF" "$py_out"
+check "Python: its first toggle switches the LED off" wait_for 5 sim_is "$CHIP" "$LED" 0
+sim_pull "$CHIP" "$BUTTON" down
+check "Python: receives the pressed button" wait_for 5 grep -qx "button: ON" "$py_out"
+check "Python: its second toggle switches the LED on" wait_for 5 sim_is "$CHIP" "$LED" 1
+check "Python: the script ends" wait_for 10 dead "$py_pid"
+py_status=0
+wait "$py_pid" || py_status=$?
+check "Python: exit status 0" test "$py_status" = 0
+check "Python: two toggles sent" test "$(grep -cx 'led: toggle' "$py_out")" = 2
+sim_pull "$CHIP" "$BUTTON" up
+daemon_stop
+
+# The same mapping with its topics moved out of public/#.
+DAEMON_LOG=$LOG_DIR/gpio2mqtt-private.log
+dump_on_fail "$DAEMON_LOG"
+classroom_conf plain "$conf" 's|"public/led"|"private/led"|' \
+	's|"public/button"|"private/button"|'
+: >"$msgs"
+daemon_start "$conf"
+check "outside public/#: daemon comes online" wait_msg "$msgs" "$PUB_BASE/status online" 5
+check "outside public/#: the refused publication is logged with its topic" \
+	wait_for 5 grep -q 'refused the publication on "private/button"' "$DAEMON_LOG"
+# mosquitto 2.0 grants the subscription and then delivers nothing its access
+# rules deny: the user sees the log line about the publication above and an
+# LED that does not react. (Brokers that refuse the subscription itself get a
+# log line naming the topic as well.)
+check "outside public/#: the LED is off" sim_is "$CHIP" "$LED" 0
+mosquitto_pub -h 127.0.0.1 -p "$TLS_PORT" --cafile "$CR_DIR/ca.crt" -u teacher \
+	-P "$TEACHER_PASSWORD" -q 1 -t private/led -m on
+check "outside public/#: no command reaches the line" holds 1 sim_is "$CHIP" "$LED" 0
+sim_pull "$CHIP" "$BUTTON" down
+refusals() { [ "$(grep -c 'refused the publication on "private/button"' "$DAEMON_LOG")" = "$1" ]; }
+check "outside public/#: each refused publication is logged" wait_for 5 refusals 2
+check "outside public/#: daemon still running" alive "$DAEMON_PID"
+finish
