@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libmosquitto-dev libgpiod-dev gpiod
- libconfig-dev libcjson-dev check mosquitto mosquitto-clients
+ libconfig-dev libcjson-dev libssl-dev check mosquitto mosquitto-clients
  iproute2 linux-source-6.12 flex bison bc xz-utils"
 
 missing=""
