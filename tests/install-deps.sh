@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs, through apt, what building and testing gpio2mqtt needs and is not
-# on this machine yet. Quiet when everything is present.
+# on this machine yet, and the packages named as arguments. Quiet when
+# everything is present.
 set -eu
 
 PACKAGES="build-essential pkg-config libmosquitto-dev libgpiod-dev gpiod
  libconfig-dev libcjson-dev libssl-dev check mosquitto mosquitto-clients
- iproute2 linux-source-6.12 flex bison bc xz-utils"
+ iproute2 linux-source-6.12 flex bison bc xz-utils $*"
 
 missing=""
 for p in $PACKAGES; do

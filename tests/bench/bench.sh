@@ -1,0 +1,22 @@
+#!/bin/sh
+# Usage: tests/bench/bench.sh DAEMON BIN_DIR OUT_DIR quick|full
+#
+# Runs the benchmark in one boot of the test kernel (run-bench.sh), then
+# writes OUT_DIR/results.md (printed too) and OUT_DIR/latency-cdf.png.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -eq 4 ] || { echo "usage: $0 DAEMON BIN_DIR OUT_DIR quick|full" >&2; exit 2; }
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+mkdir -p "$3"
+GPIO2MQTT=$(abs "$1") G2M_BENCH_BIN=$(abs "$2") G2M_BENCH_OUT=$(cd "$3" && pwd)
+export GPIO2MQTT G2M_BENCH_BIN G2M_BENCH_OUT
+if [ "$4" = quick ]; then export G2M_BENCH_QUICK=1; else export G2M_BENCH_QUICK=0; fi
+export G2M_UML_MEM="${G2M_UML_MEM:-512M}" G2M_UML_TIMEOUT="${G2M_UML_TIMEOUT:-5400}"
+rm -f "$G2M_BENCH_OUT"/*.txt "$G2M_BENCH_OUT"/results.md "$G2M_BENCH_OUT"/*.png
+
+"$here/../uml/run.sh" "$here/run-bench.sh"
+"$here/report.sh" "$G2M_BENCH_OUT" >"$G2M_BENCH_OUT/results.md"
+cat "$G2M_BENCH_OUT/results.md"
+gnuplot -e "out='$G2M_BENCH_OUT'" "$here/cdf.gp"
+echo "bench: $G2M_BENCH_OUT/results.md, $G2M_BENCH_OUT/latency-cdf.png"

@@ -1,0 +1,102 @@
+#!/bin/sh
+# Usage: tests/bench/report.sh OUT_DIR
+# Turns OUT_DIR/results.txt ("CONTESTANT FIGURE VALUE" lines from
+# run-bench.sh) into a Markdown table on stdout: each figure, its ratio to
+# echo, and the issue's target for gpio2mqtt where there is one.
+set -eu
+out=$1
+[ -s "$out/results.txt" ] || { echo "report: no $out/results.txt" >&2; exit 1; }
+
+awk -v settings="$(cat "$out/settings.txt" 2>/dev/null)" '
+# Counts of several rounds add up; other figures are given once.
+{ if ($2 ~ /_late$/) v[$1, $2] += $3; else v[$1, $2] = $3 }
+
+function has(who, key) { return ((who, key) in v) }
+# A figure in the unit of its row: "ms" from microseconds, "MiB" from kB.
+function show(who, key, unit,   x) {
+	if (!has(who, key)) return "—"
+	x = v[who, key]
+	if (unit == "ms") return sprintf("%.2f", x / 1000)
+	if (unit == "MiB") return sprintf("%.2f", x / 1024)
+	if (unit == "ms1") return sprintf("%.1f", x)
+	if (unit == "us") return sprintf("%.0f", x)
+	return x
+}
+function ratio(who, key) {
+	if (!has(who, key) || !has("echo", key) || v["echo", key] + 0 == 0) return "—"
+	return sprintf("%.2f×", v[who, key] / v["echo", key])
+}
+function verdict(ok) { return ok ? "met" : "**missed**" }
+function row(label, key, unit, target) {
+	printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, show("echo", key, unit),
+		show("gpio2mqtt", key, unit), ratio("gpio2mqtt", key), show("diy", key, unit),
+		ratio("diy", key), target
+}
+# Target "gpio2mqtt <= LIMIT x echo" (or >= when AT_LEAST).
+function vs_echo(key, limit, at_least,   r) {
+	if (!has("gpio2mqtt", key) || !has("echo", key) || v["echo", key] + 0 == 0) return "—"
+	r = v["gpio2mqtt", key] / v["echo", key]
+	return sprintf("%s %.2f × echo: %s", at_least ? "≥" : "≤", limit,
+		verdict(at_least ? r >= limit : r <= limit))
+}
+function burst(rate, label,   k, lost) {
+	k = "burst" rate "_lost"
+	lost = has("kernel", k) ? sprintf(" (kernel alone: %d lost)", v["kernel", k]) : ""
+	printf "| Edges lost at %s, of %s flips%s | %s | %s | | %s | | |\n", label, n_burst, lost,
+		burst_cell("echo", rate), burst_cell("gpio2mqtt", rate), burst_cell("diy", rate)
+}
+function burst_cell(who, rate,   r) {
+	if (!has(who, "burst" rate "_lost")) return "—"
+	r = v[who, "burst" rate "_rate"]
+	return sprintf("%d (at %d Hz%s)", v[who, "burst" rate "_lost"], r,
+		v[who, "burst" rate "_last_right"] == "no" ? ", last state wrong" : "")
+}
+function per_line(key8, key1000, what,   r) {
+	if (!has("gpio2mqtt", key8) || !has("gpio2mqtt", key1000)) return "—"
+	r = v["gpio2mqtt", key1000] / v["gpio2mqtt", key8]
+	return sprintf("1000 lines ÷ 8 lines = %.2f", r)
+}
+
+END {
+	split(settings, s, /[ =]/)
+	for (i = 1; i in s; i += 2) cfg[s[i]] = s[i + 1]
+	n_burst = cfg["burst"]
+	print "| Figure | echo (limit) | gpio2mqtt | ÷ echo | DIY pipeline | ÷ echo | Target for gpio2mqtt |"
+	print "|---|---:|---:|---:|---:|---:|---|"
+	row("Round trip p50 (ms), " cfg["rt"] " commands", "rt_p50", "ms", "")
+	row("Round trip p90 (ms)", "rt_p90", "ms", "")
+	row("Round trip p99 (ms)", "rt_p99", "ms", vs_echo("rt_p99", 1.15, 0))
+	row("Round trip max (ms)", "rt_max", "ms", "")
+	row("Line not yet set when its state arrived (commands)", "rt_line_late", "", "")
+	row("Flood: commands per second (" cfg["flood"] " back to back; DIY " cfg["diy_flood"] ")",
+		"flood_rate", "", vs_echo("flood_rate", 0.9, 1))
+	row("Flood: time to the last state (ms)", "flood_ms", "ms1", "")
+	row("Flood: CPU time per command (µs)", "flood_cpu_us_per_msg", "us", "")
+	row("Flood: lines not yet set at the last state", "flood_line_late", "", "")
+	row("Input edge → message p50 (ms), " cfg["edges"] " edges; echo: forwarding", "edge_p50", "ms", "")
+	row("Input edge → message p99 (ms)", "edge_p99", "ms", vs_echo("edge_p99", 1.15, 0))
+	burst(1000, "1 kHz"); burst(10000, "10 kHz"); burst(100000, "100 kHz")
+	row("Idle CPU time over " cfg["idle"] " s (ms)", "idle_cpu_ms", "", "0 beyond keep-alive")
+	row("Idle context switches over " cfg["idle"] " s", "idle_ctxsw", "", "0 beyond keep-alive")
+	row("RSS, 8 lines (MiB)", "mem8_rss_kb", "MiB", "")
+	row("PSS, 8 lines (MiB)", "mem8_pss_kb", "MiB", "")
+	row("RSS after " cfg["long"] " commands (MiB)", "memlong_rss_kb", "MiB",
+		has("gpio2mqtt", "memlong_rss_kb") ? sprintf("flat: %+d kB", v["gpio2mqtt", "memlong_rss_kb"] - v["gpio2mqtt", "mem8_rss_kb"]) : "flat")
+	row("PSS after " cfg["long"] " commands (MiB)", "memlong_pss_kb", "MiB", "")
+	row("RSS, 64 lines (MiB)", "mem64_rss_kb", "MiB",
+		has("gpio2mqtt", "mem64_rss_kb") ? "≤ 4 MiB: " verdict(v["gpio2mqtt", "mem64_rss_kb"] <= 4096) : "≤ 4 MiB")
+	row("PSS, 64 lines (MiB)", "mem64_pss_kb", "MiB", "")
+	row("RSS, 512 lines (MiB)", "mem512_rss_kb", "MiB", "")
+	row("PSS, 512 lines (MiB)", "mem512_pss_kb", "MiB", "")
+	row("Start-up to ready (online), 8 lines (ms)", "startup8_ms", "ms1", "")
+	row("Start-up to ready, 1,000 lines on 4 chips (ms)", "startup1000_ms", "ms1",
+		has("gpio2mqtt", "startup1000_ms") ? "< 100 ms: " verdict(v["gpio2mqtt", "startup1000_ms"] < 100) : "< 100 ms")
+	row("`--check`, 8 lines (ms)", "check8_ms", "ms1", "")
+	row("`--check`, 1,000 lines (ms)", "check1000_ms", "ms1", "")
+	row("CPU per command, 8 mappings (µs)", "map8_cpu_us_per_msg", "us", "")
+	row("CPU per command, 1,000 mappings (µs)", "map1000_cpu_us_per_msg", "us",
+		per_line("map8_cpu_us_per_msg", "map1000_cpu_us_per_msg"))
+	row("Round trip p50, 8 mappings (ms)", "map8_rt_p50", "ms", "")
+	row("Round trip p50, 1,000 mappings (ms)", "map1000_rt_p50", "ms",
+		per_line("map8_rt_p50", "map1000_rt_p50"))
+}' "$out/results.txt"

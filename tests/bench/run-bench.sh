@@ -1,0 +1,340 @@
+#!/bin/bash
+# The benchmark, inside the test kernel (tests/uml/run.sh): echo, gpio2mqtt
+# and the do-it-yourself pipeline, one after the other, against the same
+# gpio-sim lines, broker and driver. Appends "CONTESTANT FIGURE VALUE" lines
+# to $G2M_BENCH_OUT/results.txt and latency samples next to it.
+#   GPIO2MQTT        the daemon binary
+#   G2M_BENCH_BIN    directory holding the built drive and echo
+#   G2M_BENCH_OUT    host directory for the results (mounted writable here)
+#   G2M_BENCH_QUICK  1: small counts, a smoke run
+# Exits non-zero when a contestant does not work.
+. "$(dirname "$0")/../uml/lib.sh"
+set -o pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=$G2M_BENCH_OUT
+DRIVE=$G2M_BENCH_BIN/drive
+ECHO=$G2M_BENCH_BIN/echo
+mount -t hostfs hostfs "$OUT" -o "$OUT" || { not_ok "mount $OUT"; finish; }
+RESULTS=$OUT/results.txt
+: >"$RESULTS"
+
+if [ "${G2M_BENCH_QUICK:-0}" = 1 ]; then
+	RT=100 FLOOD=300 DIY_FLOOD=30 EDGES=50 BURST=100 IDLE=3 LONG=1000 REPEAT=2 ROUNDS=1
+else
+	RT=2000 FLOOD=10000 DIY_FLOOD=1000 EDGES=500 BURST=1000 IDLE=60 LONG=100000 REPEAT=5 ROUNDS=4
+fi
+NOUT=4 NIN=4        # the standard mapping: 8 lines
+SCALE_CHIPS=4 SCALE_PER_CHIP=250
+# Bigger mappings have this many inputs, the rest are outputs: the test
+# kernel has few interrupts for gpio-sim's edge detection (about 30 lines).
+SCALE_INPUTS=16
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG" >"$OUT/settings.txt"
+
+# --- setup ---------------------------------------------------------------
+
+sim_chip bench bench $((NOUT + NIN)) || { not_ok "gpio-sim chip"; finish; }
+CHIP=$SIM_CHIP
+VALUES=()
+for ((k = 0; k < NOUT; k++)); do VALUES+=(-V "$SIM_DIR/sim_gpio$k/value"); done
+PULL=$SIM_DIR/sim_gpio$NOUT/pull
+for ((c = 0; c < SCALE_CHIPS; c++)); do
+	sim_chip "scale$c" "bench-s$c" "$SCALE_PER_CHIP" || { not_ok "gpio-sim chip scale$c"; finish; }
+done
+
+# A broker that logs little (logging every message would be its main cost),
+# answers without Nagle's delay and queues a flood whole.
+broker() {
+	BROKER_PORT=$((20000 + RANDOM % 40000))
+	cat >"$LOG_DIR/mosquitto.conf" <<-EOF
+		listener $BROKER_PORT 127.0.0.1
+		allow_anonymous true
+		persistence false
+		user root
+		set_tcp_nodelay true
+		max_queued_messages 0
+		log_dest stderr
+		log_type error
+		log_type warning
+	EOF
+	mosquitto -c "$LOG_DIR/mosquitto.conf" >"$LOG_DIR/mosquitto.log" 2>&1 &
+	BROKER_PID=$!
+	track "$BROKER_PID"
+	wait_for 5 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bench/probe -n 2>/dev/null
+}
+broker || { not_ok "broker"; finish; }
+dump_on_fail "$LOG_DIR/mosquitto.log"
+
+# conf FILE OUTPUTS INPUTS: a mapping; the standard one (8 lines) on the bench
+# chip, bigger ones spread over the scale chips, oK and iK in order.
+conf() {
+	local file=$1 nout=$2 nin=$3 i chip line
+	{
+		cat <<-EOF
+			mqtt = { host = "127.0.0.1"; port = $BROKER_PORT; client_id = "bench-gpio2mqtt";
+			         keepalive = 30; qos = 1; base_topic = "bench"; };
+		EOF
+		for ((i = 0; i < nout + nin; i++)); do
+			if [ $((nout + nin)) -eq $((NOUT + NIN)) ]; then
+				chip=bench line=$i
+			else
+				chip=bench-s$((i / SCALE_PER_CHIP)) line=$((i % SCALE_PER_CHIP))
+			fi
+			if [ "$i" -eq 0 ]; then echo "outputs = ("; fi
+			if [ "$i" -eq "$nout" ]; then echo "); inputs = ("; fi
+			[ "$i" -eq 0 ] || [ "$i" -eq "$nout" ] || echo ","
+			if [ "$i" -lt "$nout" ]; then
+				printf '{ name = "o%d"; chip = "%s"; line = %d; }\n' "$i" "$chip" "$line"
+			else
+				printf '{ name = "i%d"; chip = "%s"; line = %d; debounce_ms = 0; }\n' \
+					$((i - nout)) "$chip" "$line"
+			fi
+		done
+		echo ");"
+	} >"$file"
+}
+
+# --- contestants ---------------------------------------------------------
+
+drive() { "$DRIVE" -p "$BROKER_PORT" "$@"; }
+
+# fig WHO DESC RENAME CMD...: runs the driver; its "FIGURE VALUE" lines go to
+# the results as "WHO FIGURE VALUE" after the sed expression RENAME.
+fig() {
+	local who=$1 desc=$2 rename=$3 tmp=$LOG_DIR/figures.txt
+	shift 3
+	if "$@" >"$tmp" 2>>"$LOG_DIR/drive.log"; then
+		sed -e "$rename" -e "s/^/$who /" "$tmp" >>"$RESULTS"
+		ok "$who: $desc"
+	else
+		not_ok "$who: $desc"
+		tail -n 3 "$LOG_DIR/drive.log" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+status_online() {
+	[ "$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t bench/status -C 1 -W 2 \
+		--retained-only 2>/dev/null)" = online ]
+}
+
+# Every process of a contestant: ROOT and its descendants.
+tree() {
+	local child
+	echo "$1"
+	for child in $(ps -o pid= --ppid "$1"); do tree "$child"; done
+}
+
+# pid_args ROOT [COMM]: "-P PID" for each process of the tree, but those
+# running COMM (short-lived ones whose CPU time their parent collects).
+pid_args() {
+	local p
+	for p in $(tree "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" != "${2:-}" ] && printf -- '-P %s ' "$p"
+	done
+}
+
+stop_tree() {
+	local p
+	for p in $(tree "$1" | tac); do stop_pid "$p" 2; done
+}
+
+start_echo() {
+	"$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status 2>>"$LOG_DIR/echo.log" &
+	ROOT=$!
+	track "$ROOT"
+	wait_for 10 status_online
+}
+
+retained_input() { # K: the state of input iK is retained
+	[ -n "$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t "bench/input/i$1" -C 1 -W 2 \
+		--retained-only 2>/dev/null)" ]
+}
+
+# start_gpio2mqtt CONF INPUTS: ready once online and its initial states (the
+# last one is that of the last input) are out.
+start_gpio2mqtt() {
+	local last=$(($2 - 1))
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t "bench/input/i$last" -n
+	"$GPIO2MQTT" -c "$1" >>"$LOG_DIR/gpio2mqtt.log" 2>&1 &
+	ROOT=$!
+	track "$ROOT"
+	wait_for 20 status_online && wait_for 30 retained_input "$last"
+}
+
+start_diy() {
+	"$here/diy-outputs.sh" "$BROKER_PORT" "$CHIP" >>"$LOG_DIR/diy.log" 2>&1 &
+	ROOT=$!
+	track "$ROOT"
+	"$here/diy-inputs.sh" "$BROKER_PORT" "$CHIP" "$NOUT" "$NIN" >>"$LOG_DIR/diy.log" 2>&1 &
+	DIY_INPUTS=$!
+	track "$DIY_INPUTS"
+	# Ready once a command and an edge went through.
+	wait_for 30 drive -T 3 -n 2 -k 1 "${VALUES[@]:0:2}" roundtrip >/dev/null 2>&1 &&
+		wait_for 30 drive -T 3 -n 2 -f "$PULL" edges >/dev/null 2>&1
+}
+
+stop_contestant() {
+	stop_tree "$ROOT"
+	[ "$1" != diy ] || stop_tree "$DIY_INPUTS"
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t bench/status -m offline
+}
+
+start_contestant() { # NAME
+	case $1 in
+	echo) start_echo ;;
+	gpio2mqtt) start_gpio2mqtt "$LOG_DIR/std.conf" "$NIN" ;;
+	diy) start_diy ;;
+	esac
+}
+
+# Latencies, in rounds that take turns between the contestants so that a busy
+# spell of the machine does not fall on one of them alone; the figures are
+# over the samples of every round. echo's input figure is its forwarding.
+latency_round() { # NAME ROUND
+	local name=$1 values=() input=()
+	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
+	fig "$name" "round trip, round $2" '/^rt_p\|^rt_max/d' drive -n $((RT / ROUNDS)) \
+		-k "$NOUT" "${values[@]}" -s "$OUT/rt-$name.txt" roundtrip &&
+		fig "$name" "input latency, round $2" '/^edge_/d' drive -n $((EDGES / ROUNDS)) \
+			"${input[@]}" -s "$OUT/edge-$name.txt" edges
+}
+
+latency() {
+	local round name
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for name in echo gpio2mqtt diy; do
+			if ! start_contestant "$name"; then
+				not_ok "$name is ready (round $round)"
+				stop_contestant "$name"
+				return 1
+			fi
+			latency_round "$name" "$round" || { stop_contestant "$name"; return 1; }
+			stop_contestant "$name"
+		done
+	done
+	for name in echo gpio2mqtt diy; do
+		fig "$name" "round trip over $RT commands" '' drive -s "$OUT/rt-$name.txt" stats rt
+		fig "$name" "input latency over $EDGES edges" '' \
+			drive -s "$OUT/edge-$name.txt" stats edge
+	done
+}
+
+# measure NAME: the other figures every contestant gets. The input figures of echo
+# are those of its relay (publish -> echo -> subscriber).
+measure() {
+	local name=$1 pids lasting values=() input=() flood=$FLOOD rate
+	pids=$(pid_args "$ROOT")
+	lasting=$(pid_args "$ROOT" gpioset)
+	[ "$name" != diy ] || pids="$pids $(pid_args "$DIY_INPUTS")"
+	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
+	[ "$name" != diy ] || flood=$DIY_FLOOD
+	sleep 1
+	# shellcheck disable=SC2086 # pids are "-P N" pairs
+	fig "$name" "idle ${IDLE}s" '' drive -t "$IDLE" $pids idle || return
+	# shellcheck disable=SC2086
+	fig "$name" "memory, 8 lines" 's/^/mem8_/' drive $pids mem || return
+	# shellcheck disable=SC2086
+	fig "$name" "flood of $flood" '' drive -n "$flood" -k "$NOUT" "${values[@]}" $lasting \
+		flood || return
+	for rate in 1000 10000 100000; do
+		fig "$name" "flips at $rate Hz" "s/^burst_/burst${rate}_/" \
+			drive -n "$BURST" -r "$rate" "${input[@]}" burst || return
+	done
+	# Growth: many commands through the same process. Not for echo (fixed
+	# size by construction) nor for the pipeline (a process per command).
+	[ "$name" = gpio2mqtt ] || return 0
+	fig "$name" "$LONG commands" 's/^flood_/long_/' \
+		drive -n "$LONG" -w 1000 -k "$NOUT" "${values[@]}" flood || return
+	# shellcheck disable=SC2086
+	fig "$name" "memory after $LONG commands" 's/^/memlong_/' drive $pids mem
+}
+
+# The kernel's own delivery of edges at each flip rate, read by gpiomon into
+# a file: what any bridge can get at most in this kernel.
+kernel_reference() {
+	local file=$LOG_DIR/gpiomon.txt rate pid count i
+	: >"$file"
+	gpiomon -b -F '%e' "$CHIP" "$NOUT" >"$file" 2>>"$LOG_DIR/diy.log" &
+	pid=$!
+	track "$pid"
+	drive -n 2 -r 10 -f "$PULL" flip >/dev/null 2>&1
+	if ! wait_for 5 test -s "$file"; then
+		not_ok "kernel: gpiomon sees edges"
+		stop_pid "$pid"
+		return
+	fi
+	for rate in 1000 10000 100000; do
+		: >"$file"
+		fig kernel "flips at $rate Hz" "s/^flip_/burst${rate}_/" \
+			drive -n "$BURST" -r "$rate" -f "$PULL" flip || continue
+		count=-1
+		for ((i = 0; i < 30; i++)); do # until it stops growing
+			[ "$(wc -l <"$file")" != "$count" ] || break
+			count=$(wc -l <"$file")
+			sleep 1
+		done
+		echo "kernel burst${rate}_lost $((BURST - count))" >>"$RESULTS"
+	done
+	stop_pid "$pid"
+}
+
+# --- gpio2mqtt at scale --------------------------------------------------
+
+mem_at() { # LINES
+	local c=$LOG_DIR/lines$1.conf
+	conf "$c" $(($1 - SCALE_INPUTS)) "$SCALE_INPUTS"
+	start_gpio2mqtt "$c" "$SCALE_INPUTS" || { not_ok "gpio2mqtt with $1 lines"; return; }
+	fig gpio2mqtt "memory, $1 lines" "s/^/mem$1_/" drive -P "$ROOT" mem
+	stop_contestant gpio2mqtt
+}
+
+scale() {
+	local big=$LOG_DIR/lines1000.conf small=$LOG_DIR/std.conf n c i
+	conf "$big" $((1000 - SCALE_INPUTS)) "$SCALE_INPUTS"
+	mem_at 64
+	mem_at 512
+	for n in 8 1000; do
+		[ "$n" = 8 ] && c=$small || c=$big
+		fig gpio2mqtt "start-up with $n lines" "s/^startup/startup$n/" \
+			drive -n "$REPEAT" startup -- "$GPIO2MQTT" -c "$c"
+		fig gpio2mqtt "--check with $n lines" "s/^run/check$n/" \
+			drive -n "$REPEAT" run -- "$GPIO2MQTT" --check -c "$c"
+	done
+	fig echo "start-up" "s/^startup/startup8/" \
+		drive -n "$REPEAT" startup -- "$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status
+	# Cost of a command with 8 and with 1000 mappings, the same 4 lines driven.
+	for n in 8 1000; do
+		[ "$n" = 8 ] && c=$small || c=$big
+		[ "$n" = 8 ] && i=$NIN || i=$SCALE_INPUTS
+		start_gpio2mqtt "$c" "$i" || { not_ok "gpio2mqtt with $n lines"; continue; }
+		fig gpio2mqtt "per-command cost with $n lines" "s/^flood_/map${n}_/" \
+			drive -n "$FLOOD" -k "$NOUT" -P "$ROOT" flood
+		fig gpio2mqtt "round trip with $n lines" "s/^rt_/map${n}_rt_/" \
+			drive -n "$RT" -k "$NOUT" roundtrip
+		stop_contestant gpio2mqtt
+	done
+}
+
+# --- run -----------------------------------------------------------------
+
+conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
+dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
+diag "$(date +%T) latency, $ROUNDS round(s)"
+latency
+for name in echo gpio2mqtt diy; do
+	diag "$(date +%T) $name"
+	if start_contestant "$name"; then
+		ok "$name is ready"
+		measure "$name"
+	else
+		not_ok "$name is ready"
+	fi
+	stop_contestant "$name"
+done
+diag "$(date +%T) kernel"
+kernel_reference
+diag "$(date +%T) scale"
+scale
+diag "$(date +%T) done"
+finish
