@@ -14,6 +14,7 @@ check: deps
 
 deps:
 	@tests/install-deps.sh
+	@tests/classroom/install-deps.sh
 
 unit-check: $(O)/run-unit
 	$(O)/run-unit

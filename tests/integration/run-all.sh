@@ -6,6 +6,8 @@
 # behind for the next. Prints each test's output, then the total as
 # "N passed, M failed"; exits non-zero when anything failed.
 #   G2M_UML_TIMEOUT  seconds allowed per test file (default 300)
+# A test file that needs more memory than run.sh gives says so in a comment
+# of its own near the top: "# uml-mem: 1536M".
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,9 +38,10 @@ for t in "$@"; do
 	[ -f "$t" ] || t=$here/$t
 	name=$(basename "$t" .sh)
 	echo "=== $name"
+	mem=$(head -n 5 "$t" | sed -n 's/^# uml-mem: *\([0-9][0-9]*[MG]\).*/\1/p')
 	{
 		rc=0
-		"$here/../uml/run.sh" "$t" || rc=$?
+		G2M_UML_MEM=${mem:-${G2M_UML_MEM:-256M}} "$here/../uml/run.sh" "$t" || rc=$?
 		echo "$rc" >"$out.rc"
 	} 2>&1 | tee "$out"
 	rc=$(cat "$out.rc")
