@@ -128,6 +128,38 @@ classroom_start() {
 	alive "$BROKER_PID"
 }
 
+# dynsec_start: a broker whose access rules come from mosquitto's dynamic
+# security plugin (tests/classroom/dynsec.json: anonymous clients may use
+# public/# only), which, unlike an acl_file, refuses subscriptions in the
+# SUBACK. Sets DYNSEC_PORT and DYNSEC_PID.
+dynsec_start() {
+	local plugin conf=$CR_DIR/mosquitto-dynsec.conf try
+	plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so 2>/dev/null | head -n 1)
+	[ -n "$plugin" ] || return 1
+	# The plugin writes its file back: a copy of our own.
+	cp "$CLASSROOM/dynsec.json" "$CR_DIR/dynsec.json" || return 1
+	for ((try = 0; try < 10; try++)); do
+		DYNSEC_PORT=$(_free_port) || return 1
+		cat >"$conf" <<-CONF
+			user root
+			persistence false
+			log_dest stderr
+			log_type all
+			listener $DYNSEC_PORT 127.0.0.1
+			allow_anonymous true
+			plugin $plugin
+			plugin_opt_config_file $CR_DIR/dynsec.json
+		CONF
+		mosquitto -c "$conf" >>"$CR_DIR/mosquitto-dynsec.log" 2>&1 &
+		DYNSEC_PID=$!
+		track "$DYNSEC_PID"
+		wait_for 10 mosquitto_pub -h 127.0.0.1 -p "$DYNSEC_PORT" -q 1 -t public/probe -n \
+			2>/dev/null && return 0
+		stop_pid "$DYNSEC_PID" 2
+	done
+	return 1
+}
+
 # --- clients -------------------------------------------------------------
 
 # teacher_sub FILE TOPIC...: like sub_start, through TLS as the teacher, who

@@ -97,4 +97,23 @@ sim_pull "$CHIP" "$BUTTON" down
 refusals() { [ "$(grep -c 'refused the publication on "private/button"' "$DAEMON_LOG")" = "$1" ]; }
 check "outside public/#: each refused publication is logged" wait_for 5 refusals 2
 check "outside public/#: daemon still running" alive "$DAEMON_PID"
+daemon_stop
+sim_pull "$CHIP" "$BUTTON" up
+
+# The same, on a broker that refuses the subscription itself.
+DAEMON_LOG=$LOG_DIR/gpio2mqtt-dynsec.log
+dump_on_fail "$DAEMON_LOG"
+check "a broker with the dynamic security plugin" dynsec_start
+dump_on_fail "$CR_DIR/mosquitto-dynsec.log"
+classroom_conf plain "$conf" 's|"public/led"|"private/led"|' \
+	's|"public/button"|"private/button"|' \
+	"s|^\( *port *= *\)[0-9]*;|\1$DYNSEC_PORT;|"
+daemon_start "$conf"
+check "refused subscription: logged with its topic" wait_for 5 \
+	grep -q 'error: the broker refused the subscription to "private/led"' "$DAEMON_LOG"
+check "refused subscription: the publication is refused too" wait_for 5 \
+	grep -q 'error: the broker refused the publication on "private/button"' "$DAEMON_LOG"
+check "refused subscription: logged once" \
+	test "$(grep -c 'refused the subscription' "$DAEMON_LOG")" = 1
+check "refused subscription: daemon still running" alive "$DAEMON_PID"
 finish
