@@ -9,7 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ $# -eq 4 ] || { echo "usage: $0 DAEMON BIN_DIR OUT_DIR quick|full" >&2; exit 2; }
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 mkdir -p "$3"
-GPIO2MQTT=$(abs "$1") G2M_BENCH_BIN=$(abs "$2") G2M_BENCH_OUT=$(cd "$3" && pwd)
+# A copy: a rebuild during the run must not change the contestant.
+cp "$1" "$2/gpio2mqtt"
+GPIO2MQTT=$(abs "$2/gpio2mqtt") G2M_BENCH_BIN=$(abs "$2") G2M_BENCH_OUT=$(cd "$3" && pwd)
 export GPIO2MQTT G2M_BENCH_BIN G2M_BENCH_OUT
 if [ "$4" = quick ]; then export G2M_BENCH_QUICK=1; else export G2M_BENCH_QUICK=0; fi
 export G2M_UML_MEM="${G2M_UML_MEM:-512M}" G2M_UML_TIMEOUT="${G2M_UML_TIMEOUT:-5400}"

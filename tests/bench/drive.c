@@ -14,7 +14,7 @@
  *   flood      -n N [-k LINES] [-w WINDOW] [-V VALUE_FILE]... [-P PID]...
  *   edges      -n N -f PULL_FILE [-s SAMPLES]     (relay: without -f)
  *   burst      -n N -r RATE_HZ [-f PULL_FILE]     (relay: without -f)
- *   flip       -n N -r RATE_HZ -f PULL_FILE       (flips only, no MQTT)
+ *   flip       -n N -r RATE_HZ -f PULL_FILE [-s TIMES] (flips only, no MQTT)
  *   stats      -s SAMPLES PREFIX                  (over samples of several runs)
  *   idle       -t SECONDS -P PID...
  *   mem        -P PID...
@@ -527,14 +527,28 @@ static void burst(struct drive *d, const struct options *o)
 		fail("burst: no message at all");
 }
 
-/* Flips only, for a reference reader of the line that is not MQTT. */
+/* Flips only, for a reference reader of the line that is not MQTT. With
+ * -s, one flip at a time, its CLOCK_MONOTONIC time (ns) written to SAMPLES. */
 static void flip_only(const struct options *o)
 {
 	int fd = open_or_fail(o->pull_file ? o->pull_file : "", O_WRONLY);
+	FILE *f;
 
 	pull(fd, false);
 	usleep(200000);
-	printf("flip_rate %.0f\n", flip_at_rate(NULL, fd, o->count & ~1L, o->rate));
+	if (!o->samples) {
+		printf("flip_rate %.0f\n", flip_at_rate(NULL, fd, o->count & ~1L, o->rate));
+		return;
+	}
+	f = fopen(o->samples, "w");
+	if (!f)
+		fail("%s: %s", o->samples, strerror(errno));
+	for (long i = 0; i < o->count; i++) {
+		fprintf(f, "%lld\n", now_ns());
+		pull(fd, i % 2 == 0);
+		usleep((useconds_t)(1e6 / o->rate));
+	}
+	fclose(f);
 }
 
 /* Statistics over every sample in the file, which is left sorted. */

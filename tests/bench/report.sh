@@ -39,6 +39,9 @@ function vs_echo(key, limit, at_least,   r) {
 	return sprintf("%s %.2f × echo: %s", at_least ? "≥" : "≤", limit,
 		verdict(at_least ? r >= limit : r <= limit))
 }
+function kernel_delay(key) {
+	return has("kernel", key) ? sprintf(" (kernel alone, flip → edge timestamp: %.2f)", v["kernel", key] / 1000) : ""
+}
 function burst(rate, label,   k, lost) {
 	k = "burst" rate "_lost"
 	lost = has("kernel", k) ? sprintf(" (kernel alone: %d lost)", v["kernel", k]) : ""
@@ -73,8 +76,8 @@ END {
 	row("Flood: time to the last state (ms)", "flood_ms", "ms1", "")
 	row("Flood: CPU time per command (µs)", "flood_cpu_us_per_msg", "us", "")
 	row("Flood: lines not yet set at the last state", "flood_line_late", "", "")
-	row("Input edge → message p50 (ms), " cfg["edges"] " edges; echo: forwarding", "edge_p50", "ms", "")
-	row("Input edge → message p99 (ms)", "edge_p99", "ms", vs_echo("edge_p99", 1.15, 0))
+	row("Input edge → message p50 (ms), " cfg["edges"] " edges; echo: forwarding" kernel_delay("kedge_p50"), "edge_p50", "ms", "")
+	row("Input edge → message p99 (ms)" kernel_delay("kedge_p99"), "edge_p99", "ms", vs_echo("edge_p99", 1.15, 0))
 	burst(1000, "1 kHz"); burst(10000, "10 kHz"); burst(100000, "100 kHz")
 	row("Idle CPU time over " cfg["idle"] " s (ms)", "idle_cpu_ms", "", "0 beyond keep-alive")
 	row("Idle context switches over " cfg["idle"] " s", "idle_ctxsw", "", "0 beyond keep-alive")

@@ -250,12 +250,26 @@ measure() {
 	fig "$name" "memory after $LONG commands" 's/^/memlong_/' drive $pids mem
 }
 
-# The kernel's own delivery of edges at each flip rate, read by gpiomon into
-# a file: what any bridge can get at most in this kernel.
+# gpiomon_delay PID FILE: flips, and the kernel's timestamps of the edges
+# (gpiomon PID writes them to FILE) minus the flip times, as "kedge" figures.
+gpiomon_delay() {
+	local flips=$LOG_DIR/flips.txt n=$((EDGES / 5))
+	: >"$2"
+	fig kernel "edge timestamps" '/./d' drive -n "$n" -r 20 -f "$PULL" -s "$flips" flip &&
+		wait_for 5 test "$(wc -l <"$2")" -ge "$n" || { not_ok "kernel: $n edges"; return 1; }
+	awk 'NR == FNR { flip[FNR] = $1; next }
+	     FNR in flip { printf "%.1f\n", ($2 * 1e9 + $3 - flip[FNR]) / 1000 }' \
+		"$flips" "$2" >"$OUT/edge-kernel.txt"
+	fig kernel "edge timestamp delay" 's/^edge_/kedge_/' \
+		drive -s "$OUT/edge-kernel.txt" stats edge
+}
+
+# The kernel's own delivery of edges, read by gpiomon into a file: its delay
+# and what it delivers at each flip rate, the most any bridge can get here.
 kernel_reference() {
 	local file=$LOG_DIR/gpiomon.txt rate pid count i
 	: >"$file"
-	gpiomon -b -F '%e' "$CHIP" "$NOUT" >"$file" 2>>"$LOG_DIR/diy.log" &
+	gpiomon -b -F '%e %s %n' "$CHIP" "$NOUT" >"$file" 2>>"$LOG_DIR/diy.log" &
 	pid=$!
 	track "$pid"
 	drive -n 2 -r 10 -f "$PULL" flip >/dev/null 2>&1
@@ -264,6 +278,8 @@ kernel_reference() {
 		stop_pid "$pid"
 		return
 	fi
+	# Delay from a flip to the kernel's timestamp of its edge, one at a time.
+	gpiomon_delay "$pid" "$file" || return
 	for rate in 1000 10000 100000; do
 		: >"$file"
 		fig kernel "flips at $rate Hz" "s/^flip_/burst${rate}_/" \
