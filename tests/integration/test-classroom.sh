@@ -116,4 +116,23 @@ check "refused subscription: the publication is refused too" wait_for 5 \
 check "refused subscription: logged once" \
 	test "$(grep -c 'refused the subscription' "$DAEMON_LOG")" = 1
 check "refused subscription: daemon still running" alive "$DAEMON_PID"
+daemon_stop
+
+# A broker that speaks MQTT 3.1.1 only: the daemon falls back to it.
+DAEMON_LOG=$LOG_DIR/gpio2mqtt-311.log
+old_out=$LOG_DIR/mqtt311.out
+dump_on_fail "$DAEMON_LOG" "$old_out"
+python3 "$CLASSROOM/mqtt311_broker.py" "$LOG_DIR/mqtt311.port" 30 >"$old_out" 2>&1 &
+track $!
+check "3.1.1 broker: listening" wait_for 5 test -s "$LOG_DIR/mqtt311.port"
+classroom_conf plain "$conf" "s|^\( *port *= *\)[0-9]*;|\1$(cat "$LOG_DIR/mqtt311.port");|"
+daemon_start "$conf"
+check "3.1.1 broker: the MQTT 5 CONNECT is turned down" \
+	wait_for 5 grep -qx "refused level 5" "$old_out"
+check "3.1.1 broker: the daemon says it falls back" wait_for 5 \
+	grep -q '^gpio2mqtt: broker .* does not speak MQTT 5: using MQTT 3.1.1' "$DAEMON_LOG"
+check "3.1.1 broker: it connects with MQTT 3.1.1" wait_for 5 grep -qx "accepted level 4" "$old_out"
+check "3.1.1 broker: it publishes online" \
+	wait_for 5 grep -qx "publish $PUB_BASE/status" "$old_out"
+check "3.1.1 broker: no warnings" not grep -qE '^gpio2mqtt: (warning|error):' "$DAEMON_LOG"
 finish

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""A stand-in for an old broker that speaks MQTT 3.1.1 only, for the
+protocol fall-back test: it answers an MQTT 5 CONNECT the way such a broker
+does (a 3.1.1 CONNACK "unacceptable protocol version", then it hangs up) and
+serves 3.1.1 clients just enough (CONNACK, SUBACK, PUBACK, PINGRESP).
+
+    mqtt311_broker.py PORT_FILE SECONDS
+
+Listens on a free port of 127.0.0.1, writes the port to PORT_FILE, prints one
+line per event ("refused level 5", "accepted level 4", "publish TOPIC") and
+exits after SECONDS.
+"""
+import socket
+import sys
+import time
+
+
+def read_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def read_packet(conn):
+    first = read_exact(conn, 1)[0]
+    length, shift = 0, 0
+    while True:
+        byte = read_exact(conn, 1)[0]
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return first, read_exact(conn, length)
+
+
+def answer(conn, first, body):
+    kind = first >> 4
+    if kind == 3:  # PUBLISH
+        topic_len = int.from_bytes(body[:2], "big")
+        print("publish", body[2:2 + topic_len].decode(), flush=True)
+        if (first >> 1) & 3 == 1:
+            conn.sendall(b"\x40\x02" + body[2 + topic_len:4 + topic_len])
+    elif kind == 8:  # SUBSCRIBE: grant every filter at QoS 1
+        pos, granted = 2, b""
+        while pos < len(body):
+            pos += 2 + int.from_bytes(body[pos:pos + 2], "big") + 1
+            granted += b"\x01"
+        conn.sendall(bytes([0x90, 2 + len(granted)]) + body[:2] + granted)
+    elif kind == 12:  # PINGREQ
+        conn.sendall(b"\xd0\x00")
+    return kind != 14  # DISCONNECT ends the session
+
+
+def serve(conn):
+    first, body = read_packet(conn)
+    level = body[6] if first >> 4 == 1 and len(body) > 6 else -1
+    if level != 4:
+        print("refused level", level, flush=True)
+        conn.sendall(b"\x20\x02\x00\x01")
+        return
+    print("accepted level 4", flush=True)
+    conn.sendall(b"\x20\x02\x00\x00")
+    while answer(conn, *read_packet(conn)):
+        pass
+
+
+def main():
+    port_file, seconds = sys.argv[1], float(sys.argv[2])
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    with open(port_file, "w") as f:
+        f.write(f"{server.getsockname()[1]}\n")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        server.settimeout(max(0.1, end - time.monotonic()))
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            break
+        conn.settimeout(max(0.1, end - time.monotonic()))
+        try:
+            serve(conn)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
