@@ -55,7 +55,11 @@ def main():
     args = parser.parse_args()
 
     state = {"subscribed": False, "failed": False}
-    client = mqtt.Client(userdata=state)
+    # paho-mqtt 2 (Debian trixie) asks for the callback signatures of 1.x.
+    if hasattr(mqtt, "CallbackAPIVersion"):
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, userdata=state)
+    else:
+        client = mqtt.Client(userdata=state)
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
