@@ -58,6 +58,7 @@ $(O)/:
 include tests/tests.mk
 include tests/bench/bench.mk
 include tests/fuzz/fuzz.mk
+include tests/sanitize.mk
 
 install: $(O)/gpio2mqtt
 	install -D -m 0755 $(O)/gpio2mqtt $(DESTDIR)$(SBINDIR)/gpio2mqtt

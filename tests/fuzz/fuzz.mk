@@ -8,9 +8,11 @@
 # run never adds files to the repository. Inputs kept under
 # tests/fuzz/regressions/NAME are replayed first. A crash, a leak, a timeout
 # or a sanitizer report fails the target; the input is saved under
-# build/fuzz/artifacts/.
+# build/fuzz/artifacts/. tests/fuzz/regressions/open holds inputs of known,
+# unfixed problems, not replayed (see the README there).
 
 FUZZ_CC      ?= clang
+FUZZ_TOOLS    = clang libclang-rt-dev
 FUZZ_SECONDS ?= 60
 FUZZ_O        = build/fuzz
 FUZZ_NAMES    = payload config mapping
@@ -24,7 +26,13 @@ FUZZ_SRC_payload = daemon/payload.c
 FUZZ_SRC_config  = daemon/config.c
 FUZZ_SRC_mapping = daemon/mapping.c
 
-fuzz: fuzz-build
+# The tools first, in a make of its own: pkg-config's flags are read when
+# make starts.
+fuzz:
+	@tests/install-deps.sh $(FUZZ_TOOLS)
+	$(MAKE) fuzz-run
+
+fuzz-run: fuzz-build
 	@for name in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh "$$name" $(FUZZ_O)/fuzz_$$name $(FUZZ_SECONDS) || exit 1; \
 	done
@@ -41,4 +49,4 @@ $(FUZZ_O)/:
 fuzz-clean:
 	rm -rf $(FUZZ_O)
 
-.PHONY: fuzz fuzz-build fuzz-clean
+.PHONY: fuzz fuzz-run fuzz-build fuzz-clean

@@ -1,7 +1,7 @@
 /* libFuzzer harness: payload_parse_command and payload_error_json on
- * arbitrary bytes. The input is copied into a buffer of exactly its size
- * and no terminating NUL, as MQTT payloads arrive, so that AddressSanitizer
- * reports any read past the end. */
+ * arbitrary bytes, passed as libmosquitto passes MQTT payloads: in a buffer
+ * of exactly their size without a terminating NUL (so that AddressSanitizer
+ * reports any read past the end), and as NULL when empty. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,11 +22,13 @@ static void require(int condition)
 
 static char *exact_copy(const uint8_t *data, size_t size)
 {
-	char *copy = malloc(size ? size : 1);
+	char *copy;
 
+	if (size == 0)
+		return NULL;
+	copy = malloc(size);
 	require(copy != NULL);
-	if (size)
-		memcpy(copy, data, size);
+	memcpy(copy, data, size);
 	return copy;
 }
 
@@ -40,7 +42,8 @@ static void check_padding(const char *payload, size_t size, enum command cmd)
 	padded = malloc(size + 2);
 	require(padded != NULL);
 	padded[0] = ' ';
-	memcpy(padded + 1, payload, size);
+	if (size)
+		memcpy(padded + 1, payload, size);
 	padded[size + 1] = '\n';
 	require(payload_parse_command(padded, size + 2, NULL) == cmd);
 	free(padded);
@@ -83,8 +86,8 @@ static void check_report(const char *json, const char *topic, size_t size)
 
 static void check_error_json(const char *payload, size_t size)
 {
-	size_t topic_len = strnlen(payload, size < TOPIC_BYTES ? size : TOPIC_BYTES);
-	char *topic = strndup(payload, topic_len);
+	size_t topic_len = size ? strnlen(payload, size < TOPIC_BYTES ? size : TOPIC_BYTES) : 0;
+	char *topic = strndup(size ? payload : "", topic_len);
 	const char *reason = NULL;
 	char *json;
 

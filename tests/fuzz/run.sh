@@ -38,7 +38,7 @@ if [ -n "$regressions" ]; then
 	}
 fi
 
-echo "fuzz $name: ${seconds}s from $(ls "$work/corpus" | wc -l) seed inputs"
+echo "fuzz $name: ${seconds}s from $(find "$work/corpus" -type f | wc -l) seed inputs"
 start=$(date +%s)
 # Standard input is /dev/null: a mapping that names /dev/stdin must not block.
 # shellcheck disable=SC2086
@@ -50,4 +50,4 @@ if ! "$bin" $common $dict -max_total_time="$seconds" -print_final_stats=1 \
 fi
 grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' "$work/fuzz.log" | tail -n 3
 grep -A1 'disabled leak detection' "$work/fuzz.log" || true
-echo "fuzz $name: passed in $(($(date +%s) - start))s, corpus grew to $(ls "$work/corpus" | wc -l) inputs"
+echo "fuzz $name: passed in $(($(date +%s) - start))s, corpus grew to $(find "$work/corpus" -type f | wc -l) inputs"

@@ -72,9 +72,10 @@ _to_us() {
 
 # wait_for TIMEOUT_S CMD...: runs CMD every 20 ms until it succeeds; fails
 # when TIMEOUT_S seconds pass first. Bounded by time and by count.
+# G2M_WAIT_SCALE (whole number) stretches every timeout, e.g. under valgrind.
 wait_for() {
 	local limit end i max
-	limit=$(_to_us "$1")
+	limit=$(($(_to_us "$1") * ${G2M_WAIT_SCALE:-1}))
 	shift
 	end=$(($(_now_us) + limit))
 	max=$((limit / 20000 + 2))
