@@ -43,6 +43,13 @@ failed_with() { failed && [ "$(prop ExecMainStatus)" = "$1" ]; }
 stays_failed() { failed && restarts_are "$1"; }
 unit_gone() { [ "$(prop LoadState)" = not-found ] && ! active; }
 in_group() { id -nG "$1" | grep -qw "$2"; }
+# in_service CMD: runs the shell command CMD (as root) inside the service's
+# control group, where its device allow-list applies.
+in_service() {
+	local cg
+	cg=/sys/fs/cgroup$(prop ControlGroup)
+	[ -d "$cg" ] && sh -c 'echo $$ >"$1/cgroup.procs" && eval "$2"' - "$cg" "$1"
+}
 conffile_registered() { dpkg-query -W -f '${Conffiles}' "$SVC" | grep -q " *$1 "; }
 gpiod_major() { gpio2mqtt --version | grep -q "^libgpiod $1\\."; }
 dev_is() { [ "$(stat -c '%G %a' "/dev/$SIM_CHIP")" = "$1" ]; }
@@ -93,6 +100,10 @@ check "service enabled" test "$(systemctl is-enabled "$SVC")" = enabled
 check "service running after install" wait_for 30 active
 check "runs as gpio2mqtt" running_as gpio2mqtt
 check "process is in group gpio" has_group "$(main_pid)" gpio
+check "device allow-list: /dev/$SIM_CHIP opens in the service" \
+	in_service "exec 3<>/dev/$SIM_CHIP"
+check "device allow-list: /dev/kmsg opens outside the service" sh -c ': </dev/kmsg'
+check "device allow-list: ... but not in the service" not in_service ': </dev/kmsg'
 check "gpio2mqtt --version: libgpiod $GPIOD_MAJOR.x" gpiod_major "$GPIOD_MAJOR"
 check "default mapping: online on $BASE/status" \
 	wait_for 20 retained_is "$BASE/status" online
@@ -148,7 +159,7 @@ check "offline published on stop" wait_msg "$msgs" "$BASE/status offline" 10
 check "offline is retained" test "$(retained "$BASE/status")" = offline
 check "stopped cleanly (exit 0)" test "$(prop Result)/$(prop ExecMainStatus)" = success/0
 check "journal: the daemon's own messages" journal_has "Terminated: stopping"
-check "journal: startup message" journal_has "2 outputs and 1 inputs ready; broker localhost:1883"
+check "journal: startup message" journal_has "1 outputs and 1 inputs ready; broker localhost:1883"
 
 # --- watchdog ------------------------------------------------------------
 
@@ -160,7 +171,7 @@ check "watchdog armed" test "$(prop WatchdogUSec)" = 3s
 pid=$(main_pid)
 restarts=$(prop NRestarts)
 check "pings keep it alive for 8 s" holds 8 same_pid "$pid"
-kill -STOP "$pid"
+[ "$pid" -gt 1 ] 2>/dev/null && kill -STOP "$pid"
 check "SIGSTOP: restarted by the watchdog" wait_for 40 new_pid "$pid"
 check "journal: watchdog timeout" journal_has "Watchdog timeout"
 check "restart counted" test "$(prop NRestarts)" -gt "$restarts"
@@ -192,7 +203,6 @@ unit=$(prop FragmentPath)
 verify=$(systemd-analyze verify "$unit" 2>&1)
 check "systemd-analyze verify $unit is clean" test -z "$verify"
 [ -z "$verify" ] || diag "$verify"
-check "no sandbox feature missing (journal)" not journal_has "not supported"
 
 # --- upgrade, remove, purge ----------------------------------------------
 

@@ -170,6 +170,7 @@ prepare_root() {
 		StandardError=tty
 		TTYPath=/dev/console
 		TimeoutStartSec=1500
+		ExecStopPost=/bin/sh -c 'journalctl -b --no-pager >/e2e/out/journal.txt 2>&1'
 		ExecStopPost=/bin/sh -c 'echo "$EXIT_STATUS" >/e2e/out/status; sync'
 		ExecStopPost=/bin/systemctl --no-block poweroff
 
@@ -232,8 +233,9 @@ run_suite() {
 
 	t=$(date +%s)
 	mapfile -t runtime < <(dpkg-deb -f "$DEB" Depends | package_names)
+	# man-db: systemd-analyze verify looks up the unit's Documentation=.
 	root=$("$here/make-root.sh" boot "$suite" systemd systemd-sysv udev dbus mosquitto \
-		mosquitto-clients "${runtime[@]}")
+		mosquitto-clients man-db "${runtime[@]}")
 	if [ -z "$root" ]; then
 		not_ok "$suite: root file system"
 		end_section
