@@ -166,7 +166,10 @@ check "journal: startup message" journal_has "1 outputs and 1 inputs ready; brok
 mkdir -p "/etc/systemd/system/$SVC.service.d"
 printf '[Service]\nWatchdogSec=3\n' >"/etc/systemd/system/$SVC.service.d/e2e-watchdog.conf"
 sc daemon-reload
+check "stopped: line LAMP released (reads 0)" wait_for 5 sim_is "$SIM_CHIP" "$LAMP" 0
 check "start with WatchdogSec=3" sc start "$SVC"
+# systemctl start returns on READY=1, which comes after the lines are set.
+check "READY=1 after the lines: LAMP reads 1 as start returns" sim_is "$SIM_CHIP" "$LAMP" 1
 check "watchdog armed" test "$(prop WatchdogUSec)" = 3s
 pid=$(main_pid)
 restarts=$(prop NRestarts)

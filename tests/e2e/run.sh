@@ -53,6 +53,21 @@ end_section() {
 }
 elapsed() { echo "$(($(date +%s) - $1)) s"; }
 
+# tap_result NAME OUTPUT STATUS: closes a section whose lines a script
+# printed to OUTPUT, counting its "P passed, F failed"; a script that ended
+# without that line or with a failing status counts as one failure more.
+tap_result() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" 2>/dev/null | tail -n 1)
+	p=$(echo "${line:-0 passed, 0 failed}" | cut -d' ' -f1)
+	f=$(echo "${line:-0 passed, 0 failed}" | cut -d' ' -f3)
+	if [ -z "$line" ] || { [ "$f" -eq 0 ] && [ "$3" != 0 ]; }; then
+		echo "not ok - $1 ended without a result (status '${3:-none}')"
+		f=$((f + 1))
+	fi
+	end_section "$p" "$f"
+}
+
 # --- host tools ----------------------------------------------------------
 
 host_deps() {
@@ -205,7 +220,7 @@ boot() {
 # --- one suite -----------------------------------------------------------
 
 run_suite() {
-	local suite=$1 dir=$WORK/$1 t root inside_line p f status runtime
+	local suite=$1 dir=$WORK/$1 t root status runtime
 	mkdir -p "$dir"
 	section "$suite: package"
 	t=$(date +%s)
@@ -252,19 +267,28 @@ run_suite() {
 	boot "$dir/root" "$dir/console.log"
 	diag "$suite: boot and test took $(elapsed "$t")"
 	cp -r "$dir/root/e2e/out" "$dir/out" 2>/dev/null
-	inside_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/out/tap.log" 2>/dev/null |
-		tail -n 1)
-	p=$(echo "${inside_line:-0 passed, 0 failed}" | cut -d' ' -f1)
-	f=$(echo "${inside_line:-0 passed, 0 failed}" | cut -d' ' -f3)
 	status=$(cat "$dir/out/status" 2>/dev/null)
-	if [ -z "$inside_line" ] || { [ "$f" -eq 0 ] && [ "$status" != 0 ]; }; then
-		echo "not ok - $suite: the test in the booted system ended without a result" \
-			"(status '${status:-none}', console: $dir/console.log)"
-		tail -n 25 "$dir/console.log" | sed 's/^/#   /'
-		f=$((f + 1))
-	fi
+	[ "$status" = 0 ] || tail -n 25 "$dir/console.log" | sed 's/^/#   /'
 	[ "${G2M_KEEP:-0}" = 1 ] || rm -rf "$dir/root"
-	end_section "$p" "$f"
+	tap_result "$suite: the test in the booted system" "$dir/out/tap.log" "$status"
+}
+
+# The notify protocol, on this machine, with a daemon built from the tree.
+notify_protocol() {
+	local out=$WORK/notify rc
+	section "notify protocol (this machine)"
+	mkdir -p "$out"
+	if ! make -s -C "$top" O="$out/build" "$out/build/gpio2mqtt" >"$out/build.log" 2>&1 ||
+		! cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$out/notify-listen" \
+			"$here/notify-listen.c" >>"$out/build.log" 2>&1; then
+		not_ok "daemon and listener built (log: $out/build.log)"
+		end_section
+		return
+	fi
+	G2M_OUT=$out timeout 120 "$here/notify-check.sh" "$out/build/gpio2mqtt" \
+		"$out/notify-listen" 2>&1 | tee "$out/tap.log"
+	rc=${PIPESTATUS[0]}
+	tap_result "notify-check.sh" "$out/tap.log" "$rc"
 }
 
 # --- main ----------------------------------------------------------------
@@ -281,6 +305,7 @@ t=$(date +%s)
 KERNEL=$("$top/tests/uml/build-kernel.sh")
 check "test kernel ($(elapsed "$t"))" test -x "${KERNEL:-/nonexistent}"
 end_section
+notify_protocol
 if [ -x "${KERNEL:-/nonexistent}" ]; then
 	for suite in "$@"; do
 		run_suite "$suite"
