@@ -47,6 +47,11 @@ install_build_deps() {
 	dpkg-checkbuilddeps 2>/dev/null && return 0
 	[ "$(id -u)" -eq 0 ] || die "missing build dependencies (as root: apt-get build-dep $src)"
 	echo "build-deb: installing build dependencies" >&2
+	# Again after an update when the package lists are missing or stale.
+	apt_build_dep || { apt-get update >&2 && apt_build_dep; }
+}
+
+apt_build_dep() {
 	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends "$src" >&2
 }
 
@@ -55,12 +60,12 @@ command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		dpkg-dev debhelper build-essential >&2
 copy_tree
+trap 'rm -rf "$src"' EXIT
 rm -f "$out"/gpio2mqtt*_*.deb "$out"/gpio2mqtt_*.changes "$out"/gpio2mqtt_*.buildinfo
 cd "$src"
 install_build_deps
 timeout 1800 dpkg-buildpackage -us -uc -b >&2
 cd "$out"
-rm -rf "$src"
 
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 changes=$out/gpio2mqtt_${version}_$arch.changes
