@@ -23,6 +23,10 @@
 #define FIRST_RETRY_MS 100
 #define GOODBYE_TIMEOUT_MS 2000
 #define ERROR_BURST 10 /* error reports allowed at once, then one per second */
+/* A connection the broker drops sooner (another client with our client_id
+ * takes over, say) counts as a failed attempt: the back-off keeps growing
+ * instead of reconnecting ten times a second. */
+#define STABLE_CONNECTION_MS 1000
 
 /* One loaded mapping: its config, its lines and its topic table. A reload
  * builds a new plan beside the running one and swaps them. */
@@ -55,6 +59,7 @@ struct bridge {
 	int mqtt_watched_fd; /* the socket the loop watches, -1 for none */
 	struct backoff backoff;
 	struct error_budget errors;
+	long long connected_ms; /* when the broker accepted us, 0 while not */
 };
 
 static long long now_ms(void)
@@ -163,7 +168,8 @@ static bool error_allowed(struct error_budget *e)
 	if (refill > 0) {
 		e->tokens = e->tokens + refill > ERROR_BURST ? ERROR_BURST
 							    : e->tokens + (unsigned int)refill;
-		e->refilled_ms = now;
+		/* Keep the fraction of a second: one report a second, not fewer. */
+		e->refilled_ms += refill * 1000;
 	}
 	if (!e->tokens) {
 		e->suppressed++;
@@ -247,7 +253,8 @@ static void on_connected(void *ctx)
 {
 	struct bridge *b = ctx;
 
-	backoff_reset(&b->backoff);
+	if (!b->connected_ms)
+		b->connected_ms = now_ms();
 	mqtt_subscribe(b->mqtt, b->plan.command_topics, b->plan.n_command_topics,
 		       b->plan.cfg.mqtt.qos);
 	publish_all(b);
@@ -257,6 +264,9 @@ static void on_disconnected(void *ctx)
 {
 	struct bridge *b = ctx;
 
+	if (b->connected_ms && now_ms() - b->connected_ms >= STABLE_CONNECTION_MS)
+		backoff_reset(&b->backoff);
+	b->connected_ms = 0;
 	timer_arm(b->keepalive_fd, 0, false);
 	schedule_reconnect(b);
 }
@@ -482,6 +492,7 @@ static int replace_client(struct bridge *b, const struct plan *next)
 	b->mqtt_watched_fd = -1;
 	mqtt_free(b->mqtt);
 	b->mqtt = m;
+	b->connected_ms = 0;
 	timer_arm(b->keepalive_fd, 0, false);
 	timer_arm(b->reconnect_fd, 0, false);
 	connect_now(b);

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
 
 #define OFFLINE "offline"
+
+static long long now_ms(void);
 /* QoS 1/2 publications whose acknowledgement is awaited, remembered by
  * message id so that a refusal (MQTT 5 reason code) can name the topic. */
 #define PENDING_SLOTS 16
@@ -40,6 +43,7 @@ struct mqtt {
 	char lib_error[160]; /* libmosquitto's first error of this attempt */
 	struct pending pending[PENDING_SLOTS];
 	char last_failure[256]; /* logged once until the cause changes */
+	long long last_in_ms; /* when the broker last sent anything */
 	char *const *subscribed;
 	size_t n_subscribed;
 	const struct mqtt_handlers *handlers;
@@ -115,6 +119,13 @@ static bool is_credentials_refusal(const struct mqtt *m, int rc)
 	return rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED;
 }
 
+/* A frozen broker: one line however often it happens in a row. */
+static void report_no_answer(struct mqtt *m)
+{
+	report_failure(m, "no answer from %s:%d (keep-alive %d s)", m->host, m->port,
+		       m->keepalive);
+}
+
 /* --- libmosquitto callbacks --- */
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
@@ -147,6 +158,8 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	if (m->connected && rc != 0)
 		report_failure(m, "lost the connection to %s:%d: %s", m->host, m->port,
 			       rc >= 0x80 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
+	else if (rc == MOSQ_ERR_KEEPALIVE) /* CONNECT sent, no CONNACK */
+		report_no_answer(m);
 	m->connected = false;
 	m->socket_open = false;
 	if (rc != 0)
@@ -362,6 +375,7 @@ int mqtt_connect(struct mqtt *m)
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;
 		m->socket_open = true;
+		m->last_in_ms = now_ms();
 		return 0;
 	}
 	if (rc == MOSQ_ERR_TLS)
@@ -403,24 +417,44 @@ static void check_handshake(struct mqtt *m)
 void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 {
 	/* Errors close the socket and reach on_disconnect inside libmosquitto. */
-	if (readable && mosquitto_socket(m->mosq) >= 0)
+	if (readable && mosquitto_socket(m->mosq) >= 0) {
+		m->last_in_ms = now_ms();
 		mosquitto_loop_read(m->mosq, 1);
+	}
 	if (writable && mosquitto_socket(m->mosq) >= 0)
 		mosquitto_loop_write(m->mosq, 1);
 	check_handshake(m);
+}
+
+/* libmosquitto gives a broker that stopped answering (a frozen process, a
+ * cable pulled) a whole keep-alive after its PINGREQ, up to 2.5 keep-alives
+ * in all. Its PINGREQ leaves after at most 1.25 keep-alives of silence (one
+ * keep-alive plus our timer's quarter), so a broker silent for 1.5 is gone.
+ * Shutting the socket down makes libmosquitto read EOF and go the usual way
+ * through on_disconnect. */
+static void give_up_on_silence(struct mqtt *m)
+{
+	long long silent_ms = now_ms() - m->last_in_ms;
+
+	if (silent_ms < (long long)m->keepalive * 1500)
+		return;
+	report_no_answer(m);
+	m->connected = false; /* reported here, not again in on_disconnect */
+	shutdown(mosquitto_socket(m->mosq), SHUT_RDWR);
 }
 
 void mqtt_handle_keepalive(struct mqtt *m)
 {
 	if (mosquitto_socket(m->mosq) >= 0)
 		mosquitto_loop_misc(m->mosq);
+	if (mosquitto_socket(m->mosq) >= 0)
+		give_up_on_silence(m);
 }
 
 unsigned int mqtt_keepalive_interval_ms(const struct mqtt *m)
 {
-	/* Half the keep-alive: a PINGREQ is then never later than 1.5 times
-	 * the keep-alive, the limit the broker allows. */
-	return (unsigned int)m->keepalive * 500U;
+	/* A quarter of the keep-alive, see give_up_on_silence(). */
+	return (unsigned int)m->keepalive * 250U;
 }
 
 int mqtt_subscribe(struct mqtt *m, char *const *topics, size_t count, int qos)
