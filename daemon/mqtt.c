@@ -33,7 +33,7 @@ struct mqtt {
 	char *host;
 	int port;
 	int keepalive;
-	bool ever_connected; /* mosquitto_connect once, mosquitto_reconnect after */
+	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
 	bool connected;
 	bool v5; /* MQTT 5 until the broker turns it down */
 	bool tls;
@@ -366,12 +366,14 @@ int mqtt_connect(struct mqtt *m)
 	m->host_mismatch = false;
 	m->verify_result = X509_V_OK;
 	m->lib_error[0] = '\0';
-	/* Blocking connect: libmosquitto 2.0 cannot finish a non-blocking
-	 * connect without its own loop. On loopback and LAN this is fast. */
+	/* Non-blocking: a broker behind a firewall that drops packets must not
+	 * stall the lines for the minutes TCP takes to give up. The TCP and TLS
+	 * handshakes finish in mqtt_handle_io(); the keep-alive timer bounds
+	 * them. Only the name look-up blocks. */
 	if (m->ever_connected)
-		rc = mosquitto_reconnect(m->mosq);
+		rc = mosquitto_reconnect_async(m->mosq);
 	else
-		rc = mosquitto_connect(m->mosq, m->host, m->port, m->keepalive);
+		rc = mosquitto_connect_async(m->mosq, m->host, m->port, m->keepalive);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;
 		m->socket_open = true;
@@ -521,8 +523,9 @@ void mqtt_disconnect(struct mqtt *m, int timeout_ms)
 	if (mosquitto_socket(m->mosq) < 0)
 		return;
 	mosquitto_disconnect(m->mosq);
-	/* Bounded: flush what is queued (the DISCONNECT last) or give up. */
-	while (mosquitto_socket(m->mosq) >= 0 && mosquitto_want_write(m->mosq) &&
+	/* Bounded: flush what is queued (the DISCONNECT last) or give up; a
+	 * connection still being set up has nothing worth waiting for. */
+	while (m->connected && mosquitto_socket(m->mosq) >= 0 && mosquitto_want_write(m->mosq) &&
 	       now_ms() < deadline) {
 		struct pollfd p = { .fd = mosquitto_socket(m->mosq), .events = POLLOUT };
 

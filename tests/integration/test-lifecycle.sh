@@ -109,4 +109,27 @@ check "SIGTERM: daemon exits" daemon_exit_status 5
 check "SIGTERM: exit status 0" test "${DAEMON_STATUS:-x}" = 0
 check "SIGTERM: offline published" wait_msg "$msgs" "$BASE/status offline" 3
 check "SIGTERM: offline retained" test "$(retained "$BASE/status")" = offline
+
+# --- a broker whose TCP handshake never completes ------------------------
+# As behind a firewall that drops packets: connecting must not block the
+# event loop (TCP would take minutes to give up), so the attempt is given up
+# after 1.5 keep-alives, retried, and SIGTERM is still handled at once.
+tarpit=$LOG_DIR/tarpit.port
+python3 "$(dirname "$0")/tarpit.py" "$tarpit" 60 &
+track $!
+check "a port that drops SYNs" wait_for 5 test -s "$tarpit"
+sed "s/port = [0-9]*;/port = $(cat "$tarpit");/" "$conf.good" >"$conf.tarpit"
+daemon_start "$conf.tarpit"
+no_answer() { grep -q "no answer from 127.0.0.1:$(cat "$tarpit")" "$DAEMON_LOG"; }
+check "unanswered handshake: given up after 1.5 keep-alives" wait_for 12 no_answer
+# CONNECTs sent by this run of the daemon (the log holds earlier runs too).
+attempts() {
+	[ "$(awk '/^=== /{n=0} /sending CONNECT/{n++} END{print n+0}' "$DAEMON_LOG")" -ge "$1" ]
+}
+check "unanswered handshake: tried again" wait_for 5 attempts 2
+t0=$(_now_us)
+kill -TERM "$DAEMON_PID"
+check "unanswered handshake: SIGTERM still ends the daemon at once" daemon_exit_status 1
+diag "exit $((($(_now_us) - t0) / 1000)) ms after SIGTERM"
+check "unanswered handshake: exit status 0" test "${DAEMON_STATUS:-x}" = 0
 finish
