@@ -33,9 +33,9 @@ fuzz:
 	$(MAKE) fuzz-run
 
 fuzz-run: fuzz-build
-	@for name in $(FUZZ_NAMES); do \
-		tests/fuzz/run.sh "$$name" $(FUZZ_O)/fuzz_$$name $(FUZZ_SECONDS) || exit 1; \
-	done
+	@failed=""; for name in $(FUZZ_NAMES); do \
+		tests/fuzz/run.sh "$$name" $(FUZZ_O)/fuzz_$$name $(FUZZ_SECONDS) || failed="$$failed $$name"; \
+	done; [ -z "$$failed" ] || { echo "fuzz: FAILED:$$failed" >&2; exit 1; }
 
 fuzz-build: $(FUZZ_BINS)
 
