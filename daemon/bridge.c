@@ -432,6 +432,35 @@ static void drop_old_subscriptions(struct bridge *b, const struct plan *old,
 	free(gone);
 }
 
+static bool plan_holds(const struct plan *p, const struct gpio_ref *ref)
+{
+	for (size_t i = 0; i < p->cfg.n_lines; i++)
+		if (p->lines[i].gpio && p->lines[i].ref.chip == ref->chip &&
+		    p->lines[i].ref.offset == ref->offset)
+			return true;
+	return false;
+}
+
+/* Every line the running mapping does not hold must be free: finding out
+ * while switching lines would release and restore others, a glitch. */
+static int check_new_lines_free(struct bridge *b, const struct plan *next)
+{
+	char err[256];
+	int failures = 0;
+
+	for (size_t i = 0; i < next->cfg.n_lines; i++) {
+		const struct line_state *l = &next->lines[i];
+
+		if (plan_holds(&b->plan, &l->ref) ||
+		    gpio_check_free(b->chips, &l->ref, err, sizeof(err)) == 0)
+			continue;
+		fprintf(stderr, "%s:%d: %s: %s\n", next->cfg.path, l->cfg->source_line,
+			l->cfg->name, err);
+		failures++;
+	}
+	return failures ? -1 : 0;
+}
+
 static int replace_client(struct bridge *b, const struct plan *next);
 
 static void reload(struct bridge *b)
@@ -444,7 +473,7 @@ static void reload(struct bridge *b)
 		log_error("reload failed: the running mapping stays in place");
 		return;
 	}
-	if (switch_lines(b, &b->plan, &next) < 0) {
+	if (check_new_lines_free(b, &next) < 0 || switch_lines(b, &b->plan, &next) < 0) {
 		log_error("reload failed: the running mapping stays in place");
 		plan_free(&next);
 		return;
