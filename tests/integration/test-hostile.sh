@@ -354,9 +354,79 @@ check "floods: no error reported for good commands" test "$(errors)" = 0
 pub public/led on
 check "after the floods: commands still work" wait_for 3 sim_is "$CHIP" "$LED" 1
 check "after the floods: daemon alive" alive "$DAEMON_PID"
-daemon_stop
-
 diag "flood of toggles done after $SECONDS s"
+
+# --- SIGHUP with mappings that cannot be applied ----------------------------
+# The running mapping stays and no line is touched, not even for a moment;
+# a valid mapping then leaves every line whose settings stay alone.
+LED_OUT='{ name = "led"; line = "LED"; command_topic = "public/led"; initial = "off"; }'
+LAMP_OUT='{ name = "lamp"; line = "LAMP"; command_topic = "public/led/lamp"; initial = "off"; }'
+DOOR_OUT='{ name = "door"; line = "DOOR"; }'
+BUTTON_IN='inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; } );'
+gpioset --mode=signal "$CHIP" "$DOOR=1" &
+door_pid=$!
+track "$door_pid"
+wait_for 3 eval 'gpioinfo "$CHIP" | grep -qE "^[[:space:]]*line +$DOOR:.*gpioset"' ||
+	not_ok "gpioset holds DOOR"
+line_events >/dev/null
+before=$(lines_snapshot)
+reload_failures() { grep -c 'reload failed' "$DAEMON_LOG"; }
+lamp_follows() { pub public/led/lamp "$1" && wait_for 3 sim_is "$CHIP" "$LAMP" "$2"; }
+
+reload_case() {
+	local desc=$1 f0
+	{
+		mqtt_block 5
+		printf '%b\n' "$2"
+	} >"$conf"
+	f0=$(reload_failures)
+	kill -HUP "$DAEMON_PID"
+	check "reload with $desc: refused and logged" \
+		wait_for 5 eval 'test "$(reload_failures)" -gt "$f0"'
+	line_events >"$events" || not_ok "line-info watch"
+	check "reload with $desc: no line released or requested" not test -s "$events"
+	[ -s "$events" ] && diag "line events: $(tr '\n' ' ' <"$events")"
+	check "reload with $desc: values and consumers unchanged" test "$before" = "$(lines_snapshot)"
+	check "reload with $desc: the running mapping still works" \
+		eval 'lamp_follows off 0 && lamp_follows on 1'
+}
+
+while IFS='|' read -r desc body; do
+	[ -n "$desc" ] || continue
+	body=${body//@LED@/$LED_OUT}
+	body=${body//@LAMP@/$LAMP_OUT}
+	body=${body//@DOOR@/$DOOR_OUT}
+	body=${body//@BUTTON@/$BUTTON_IN}
+	reload_case "$desc" "$body"
+done <<'CASES'
+a syntax error|outputs = ( @LED@, @LAMP@ ));\n@BUTTON@
+an unknown line|outputs = ( @LED@, @LAMP@, { name = "x"; line = "NO_SUCH_LINE"; } );\n@BUTTON@
+a duplicate command topic|outputs = ( @LED@, { name = "lamp"; line = "LAMP"; command_topic = "public/led"; } );\n@BUTTON@
+a busy line added|outputs = ( @LED@, @LAMP@, @DOOR@ );\n@BUTTON@
+a busy line added, another dropped|outputs = ( @LED@, @DOOR@ );\n@BUTTON@
+a busy line added, another changed|outputs = ( @LED@, { name = "lamp"; line = "LAMP"; active_low = true; }, @DOOR@ );\n@BUTTON@
+a busy line added, an input made an output|outputs = ( @LED@, @LAMP@, @DOOR@, { name = "button"; line = "BUTTON"; } );
+CASES
+
+# A valid mapping: DOOR is free now and new, the lamp only changes its topic.
+stop_pid "$door_pid" 3
+line_events >/dev/null
+{
+	mqtt_block 5
+	echo "outputs = ( $LED_OUT, { name = \"lamp\"; line = \"LAMP\"; command_topic = \"public/lamp2\"; initial = \"off\"; }, $DOOR_OUT );"
+	echo "$BUTTON_IN"
+} >"$conf"
+kill -HUP "$DAEMON_PID"
+check "valid reload: applied" wait_for 5 grep -q 'reloaded: 3 outputs' "$DAEMON_LOG"
+line_events >"$events"
+check "valid reload: only the new line is requested" test "$(cat "$events")" = "$DOOR requested"
+[ "$(cat "$events")" = "$DOOR requested" ] || diag "line events: $(tr '\n' ' ' <"$events")"
+check "valid reload: LED and LAMP kept their values" \
+	eval 'sim_is "$CHIP" "$LED" 1 && sim_is "$CHIP" "$LAMP" 1'
+pub public/lamp2 off
+check "valid reload: the new topic works" wait_for 3 sim_is "$CHIP" "$LAMP" 0
+daemon_stop
+diag "reloads done after $SECONDS s"
 # --- secrets ----------------------------------------------------------------
 INLINE=Inl1ne-S3cret-4711
 FROMFILE=F1le-S3cret-0815
