@@ -209,6 +209,13 @@ diag "RSS after warm-up: ${rss_warm:-?} kB, after $bounced restarts: $rss_end kB
 check "RSS did not grow after warm-up (${rss_warm:-?} -> $rss_end kB, <= 3 pages)" \
 	test "$rss_end" -le $((${rss_warm:-0} + 12))
 
+# --- an idle connection to a live broker ---------------------------------
+# Only keep-alive pings flow: the daemon must not take that for a dead broker.
+n_conn=$(grep -c 'connected to' "$DAEMON_LOG")
+check "idle for two keep-alives: no false alarm" \
+	holds $((KEEPALIVE * 2)) eval 'test "$(grep -c "connected to" "$DAEMON_LOG")" = "$n_conn"'
+check "no keep-alive alarm during the whole soak" not grep -q 'no answer' "$DAEMON_LOG"
+
 # --- a broker that stops answering ----------------------------------------
 # SIGSTOP keeps the socket open: only keep-alive can tell.
 mark=$(wc -l <"$DAEMON_LOG")
