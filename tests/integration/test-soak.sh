@@ -111,12 +111,12 @@ broker_bounce() {
 
 # probe_latency VALUE: publishes VALUE (retained, so it waits for the
 # daemon's subscription) on the probe output and prints the milliseconds
-# until the line follows; fails after the cap plus 3 s.
+# until the line follows; fails after the cap plus 5 s.
 probe_latency() {
 	local t0=$(_now_us) cmd=off
 	[ "$1" = 1 ] && cmd=on
 	pub soak/probe "$cmd" -r || return 1
-	wait_for $((DELAY_MAX + 3)) sim_is "$CHIP" "$PROBE" "$1" || return 1
+	wait_for $((DELAY_MAX + 5)) sim_is "$CHIP" "$PROBE" "$1" || return 1
 	ms_since "$t0"
 }
 
@@ -150,7 +150,7 @@ for ((n = 1; n <= RESTARTS; n++)); do
 done
 check "broker killed and restarted $bounced times (at least 30)" test "$bounced" -ge 30
 check "daemon never died" test "$died" = 0
-check "every restart: the probe command applied within ${DELAY_MAX}s + 3s" \
+check "every restart: the probe command applied within ${DELAY_MAX}s + 5s" \
 	test "$bad_latency" = 0
 
 # Latency: from the broker accepting connections to the command applied.
@@ -160,8 +160,10 @@ if [ "${#latencies[@]}" -gt 0 ]; then
 	lat_med=$(echo "$sorted" | sed -n "$(((${#latencies[@]} + 1) / 2))p")
 	lat_max=$(echo "$sorted" | tail -n 1)
 	diag "reconnect latency: $lat_med ms (median of ${#latencies[@]}; min $lat_min, max $lat_max)"
-	check "reconnect latency within one back-off step: max $lat_max ms <= $((DELAY_MAX * 1000 + 1500)) ms" \
-		test "$lat_max" -le $((DELAY_MAX * 1000 + 1500))
+	# One back-off step (the cap) plus slack for a loaded test machine:
+	# starting the publisher alone can take a second there.
+	check "reconnect latency within one back-off step: max $lat_max ms <= $((DELAY_MAX * 1000 + 3000)) ms" \
+		test "$lat_max" -le $((DELAY_MAX * 1000 + 3000))
 fi
 
 # --- the end state --------------------------------------------------------
