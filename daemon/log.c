@@ -13,6 +13,11 @@ void log_init(bool verbose)
 	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+bool log_debug_enabled(void)
+{
+	return log_verbose;
+}
+
 static const char *level_word(enum log_level level)
 {
 	switch (level) {

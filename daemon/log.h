@@ -10,6 +10,8 @@
 enum log_level { LOG_LVL_ERROR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
 
 void log_init(bool verbose);
+/* Whether debug messages are written (-v): worth formatting at all. */
+bool log_debug_enabled(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -132,7 +132,6 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct mqtt *m = obj;
 
-	(void)mosq;
 	if (rc != 0) {
 		/* libmosquitto closes the socket and calls on_disconnect next. */
 		if (!fall_back_to_v311(m, rc))
@@ -145,6 +144,11 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 		return;
 	}
 	log_info("connected to %s:%d", m->host, m->port);
+	/* Its messages explain failures to connect. Once connected, a failure
+	 * reaches on_disconnect with its cause, and formatting four lines per
+	 * command only to drop them would cost more than the command itself. */
+	if (!log_debug_enabled())
+		mosquitto_log_callback_set(mosq, NULL);
 	m->last_failure[0] = '\0';
 	m->connected = true;
 	m->handlers->connected(m->ctx);
@@ -271,7 +275,6 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	mosquitto_message_callback_set(mosq, on_message);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
 	mosquitto_publish_v5_callback_set(mosq, on_publish);
-	mosquitto_log_callback_set(mosq, on_log);
 	/* Small state messages must not wait for Nagle's algorithm. */
 	rc = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	/* MQTT 5 for the reason codes of refused publications. */
@@ -366,6 +369,7 @@ int mqtt_connect(struct mqtt *m)
 	m->host_mismatch = false;
 	m->verify_result = X509_V_OK;
 	m->lib_error[0] = '\0';
+	mosquitto_log_callback_set(m->mosq, on_log);
 	/* Non-blocking: a broker behind a firewall that drops packets must not
 	 * stall the lines for the minutes TCP takes to give up. The TCP and TLS
 	 * handshakes finish in mqtt_handle_io(); the keep-alive timer bounds
