@@ -7,10 +7,11 @@ set -eu
 CACHE=${GPIO2MQTT_TEST_CACHE:-/var/cache/gpio2mqtt-tests}
 SRC_PKG=${UML_SOURCE_PACKAGE:-linux-source-6.12}
 # Why the PCI/virtio options: without them UML has too few IRQs for gpio-sim's
-# interrupt domain and every edge-event request fails.
+# interrupt domain and every edge-event request fails. BPF_SYSCALL and
+# CGROUP_BPF: without them systemd does not enforce a unit's DeviceAllow=.
 OPTIONS="GPIOLIB GPIO_CDEV GPIO_CDEV_V1 GPIO_SIM CONFIGFS_FS HOSTFS DEVTMPFS
  DEVTMPFS_MOUNT VIRTIO_UML UML_PCI_OVER_VIRTIO UNIX INET SIGNALFD TIMERFD EVENTFD
- EPOLL TMPFS BINFMT_ELF"
+ EPOLL TMPFS BINFMT_ELF BPF_SYSCALL CGROUP_BPF"
 RECIPE="$SRC_PKG $OPTIONS UML_PCI_OVER_VIRTIO_DEVICE_ID=0 v1"
 
 log() { echo "build-kernel: $*" >&2; }
