@@ -488,37 +488,102 @@ static bool same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static bool same_location(const struct cfg_line *a, const struct cfg_line *b)
+/* Names, lines and topics must each be unique. Sorting them finds every
+ * repeat in n log n, which matters for mappings of a thousand lines. */
+enum unique_kind { UNIQUE_NAME, UNIQUE_LINE, UNIQUE_TOPIC };
+
+struct unique_key {
+	enum unique_kind kind;
+	char *text;
+	const struct cfg_line *line; /* lines are in file order in one array */
+	bool command;                /* UNIQUE_TOPIC: a command_topic */
+};
+
+static int compare_keys(const void *pa, const void *pb)
 {
-	if (!same_str(a->chip, b->chip))
-		return false;
-	if (a->line_name || b->line_name)
-		return same_str(a->line_name, b->line_name);
-	return a->offset == b->offset;
+	const struct unique_key *a = pa, *b = pb;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	c = strcmp(a->text, b->text);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return (int)a->command - (int)b->command;
 }
 
-static void check_pair(struct reader *r, const struct cfg_line *a, const struct cfg_line *b)
+/* Where a line is, as text: the same GPIO line gives the same text. */
+static char *location_key(const struct cfg_line *l)
 {
-	if (a->name && b->name && strcmp(a->name, b->name) == 0)
-		fail_at(r, b->source_line, "name \"%s\" is already used at line %d", b->name,
-			a->source_line);
-	if (same_location(a, b))
-		fail_at(r, b->source_line, "this line is already mapped at line %d",
-			a->source_line);
-	if (a->state_topic && same_str(a->state_topic, b->state_topic))
-		fail_at(r, b->source_line, "state_topic \"%s\" is already used at line %d",
-			b->state_topic, a->source_line);
-	if (a->command_topic && same_str(a->command_topic, b->command_topic))
-		fail_at(r, b->source_line, "command_topic \"%s\" is already used at line %d",
-			b->command_topic, a->source_line);
-	/* A command topic that is also a state topic would feed states back as
-	 * commands. */
-	if (a->command_topic && same_str(a->command_topic, b->state_topic))
-		fail_at(r, b->source_line, "state_topic \"%s\" is the command_topic at line %d",
-			b->state_topic, a->source_line);
-	if (b->command_topic && same_str(b->command_topic, a->state_topic))
-		fail_at(r, b->source_line, "command_topic \"%s\" is the state_topic at line %d",
-			b->command_topic, a->source_line);
+	char offset[16];
+
+	if (l->line_name)
+		return join(l->chip ? l->chip : "", "\nname:", l->line_name);
+	snprintf(offset, sizeof(offset), "%u", l->offset);
+	return join(l->chip ? l->chip : "", "\noffset:", offset);
+}
+
+static size_t collect_keys(const struct config *cfg, struct unique_key *keys)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_lines; i++) {
+		const struct cfg_line *l = &cfg->lines[i];
+
+		if (l->name)
+			keys[n++] = (struct unique_key){ UNIQUE_NAME, copy(l->name), l, false };
+		if (l->line_name || l->chip)
+			keys[n++] = (struct unique_key){ UNIQUE_LINE, location_key(l), l, false };
+		if (l->state_topic)
+			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, copy(l->state_topic), l, false };
+		if (l->command_topic)
+			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, copy(l->command_topic), l, true };
+	}
+	return n;
+}
+
+static void report_repeat(struct reader *r, const struct unique_key *first,
+			  const struct unique_key *again)
+{
+	int line = again->line->source_line, before = first->line->source_line;
+	const char *what = again->command ? "command_topic" : "state_topic";
+
+	if (again->kind == UNIQUE_NAME)
+		fail_at(r, line, "name \"%s\" is already used at line %d", again->text, before);
+	else if (again->kind == UNIQUE_LINE)
+		fail_at(r, line, "this line is already mapped at line %d", before);
+	else if (again->command == first->command)
+		fail_at(r, line, "%s \"%s\" is already used at line %d", what, again->text, before);
+	else /* a state fed back as a command */
+		fail_at(r, line, "%s \"%s\" is the %s at line %d", what, again->text,
+			first->command ? "command_topic" : "state_topic", before);
+}
+
+static void check_unique(struct reader *r, const struct config *cfg)
+{
+	struct unique_key *keys = calloc(4 * cfg->n_lines + 1, sizeof(*keys));
+	size_t n, first = 0;
+
+	if (!keys) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	n = collect_keys(cfg, keys);
+	qsort(keys, n, sizeof(*keys), compare_keys);
+	for (size_t i = 1; i < n; i++) {
+		if (keys[i].kind != keys[first].kind || strcmp(keys[i].text, keys[first].text)) {
+			first = i;
+			continue;
+		}
+		/* One line's own two topics are check_reserved()'s. */
+		if (keys[i].line != keys[first].line)
+			report_repeat(r, &keys[first], &keys[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i].text);
+	free(keys);
 }
 
 static void check_reserved(struct reader *r, const struct config *cfg, const struct cfg_line *l)
@@ -535,11 +600,9 @@ static void check_reserved(struct reader *r, const struct config *cfg, const str
 
 static void check_duplicates(struct reader *r, const struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->n_lines; i++) {
+	for (size_t i = 0; i < cfg->n_lines; i++)
 		check_reserved(r, cfg, &cfg->lines[i]);
-		for (size_t j = 0; j < i; j++)
-			check_pair(r, &cfg->lines[j], &cfg->lines[i]);
-	}
+	check_unique(r, cfg);
 }
 
 /* --- the file --- */
