@@ -194,6 +194,18 @@ check "no restart loop (6 s)" holds 6 stays_failed "$restarts"
 cp "$LOG_DIR/good.conf" "$CONF"
 sc reset-failed "$SVC"
 check "fixed mapping: starts again" sc start "$SVC"
+mkdir -p "/etc/systemd/system/$SVC.service.d"
+printf '[Service]\nExecStart=\nExecStart=/usr/sbin/gpio2mqtt --no-such-option\n' \
+	>"/etc/systemd/system/$SVC.service.d/e2e-usage.conf"
+sc daemon-reload
+check "a bad command line fails" not sc restart "$SVC"
+check "... with exit status 2" failed_with 2
+restarts=$(prop NRestarts)
+check "... and is not restarted either (4 s)" holds 4 stays_failed "$restarts"
+rm -r "/etc/systemd/system/$SVC.service.d"
+sc daemon-reload
+sc reset-failed "$SVC"
+check "started again" sc start "$SVC"
 
 # --- systemd's opinion of the unit ---------------------------------------
 
