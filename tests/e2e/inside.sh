@@ -42,6 +42,11 @@ status_text_starts() { [[ "$(prop StatusText)" == "$1"* ]]; }
 failed_with() { failed && [ "$(prop ExecMainStatus)" = "$1" ]; }
 stays_failed() { failed && restarts_are "$1"; }
 unit_gone() { [ "$(prop LoadState)" = not-found ] && ! active; }
+after_broker_only() {
+	prop After | grep -qw mosquitto.service &&
+		! prop Requires | grep -qw mosquitto.service &&
+		! prop Wants | grep -qw mosquitto.service
+}
 in_group() { id -nG "$1" | grep -qw "$2"; }
 # in_service CMD: runs the shell command CMD (as root) inside the service's
 # control group, where its device allow-list applies.
@@ -97,6 +102,7 @@ check "dpkg -i $(basename "$DEB")" timeout 300 dpkg -i "/e2e/$DEB"
 check "user gpio2mqtt exists, in group gpio" in_group gpio2mqtt gpio
 check "udev rule: /dev/$SIM_CHIP is group gpio, mode 0660" wait_for 10 dev_is "gpio 660"
 check "service enabled" test "$(systemctl is-enabled "$SVC")" = enabled
+check "ordered after mosquitto.service without requiring it" after_broker_only
 check "service running after install" wait_for 30 active
 check "runs as gpio2mqtt" running_as gpio2mqtt
 check "process is in group gpio" has_group "$(main_pid)" gpio
