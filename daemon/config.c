@@ -621,12 +621,37 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 	check_duplicates(r, cfg);
 }
 
+/* libconfig 1.5 ends the whole process when an @include cannot be read, and
+ * a mapping has no use for one: refused before libconfig sees the file. */
+static int refuse_includes(struct reader *r)
+{
+	FILE *f = fopen(r->path, "r");
+	char *text = NULL;
+	size_t size = 0;
+	int line = 0, found = 0;
+
+	if (!f)
+		return 0; /* libconfig reports it */
+	while (getline(&text, &size, f) >= 0) {
+		line++;
+		if (strncmp(text + strspn(text, " \t"), "@include", 8) == 0) {
+			fail_at(r, line, "@include is not supported in a mapping file");
+			found = -1;
+		}
+	}
+	free(text);
+	fclose(f);
+	return found;
+}
+
 int config_load(struct config *cfg, const char *path, FILE *errors)
 {
 	struct reader r = { .path = path, .errors = errors };
 	config_t cf;
 
 	memset(cfg, 0, sizeof(*cfg));
+	if (refuse_includes(&r) < 0)
+		return -1;
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)

@@ -85,7 +85,7 @@ enum command payload_parse_command(const void *data, size_t len, const char **re
 		cmd = COMMAND_INVALID;
 		goto out;
 	}
-	if (memchr(s, '\0', len)) {
+	if (len && memchr(s, '\0', len)) { /* an empty payload may be NULL */
 		why = "payload contains a NUL byte";
 		cmd = COMMAND_INVALID;
 		goto out;

@@ -475,6 +475,13 @@ START_TEST(test_password_file_problems)
 }
 END_TEST
 
+/* libconfig would end the process on an unreadable @include. */
+START_TEST(test_include_refused)
+{
+	expect_only_error("outputs = ();\n  @include \".\"\n", 2, "@include is not supported");
+}
+END_TEST
+
 START_TEST(test_empty_client_id)
 {
 	expect_only_error("mqtt = {\n  client_id = \"\";\n};\n", 2, "client_id");
@@ -1042,6 +1049,7 @@ Suite *config_suite(void)
 	tcase_add_test(secrets, test_password_file_too_long);
 	tcase_add_test(errors, test_error_on_the_line_of_the_key);
 	tcase_add_test(errors, test_empty_client_id);
+	tcase_add_test(errors, test_include_refused);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
