@@ -71,7 +71,12 @@ good=$LOG_DIR/good.conf
 	CONF
 } >"$good"
 events=$LOG_DIR/events.txt
-timeout -s TERM 1 "$GPIO2MQTT" -c "$good" >"$LOG_DIR/control.out" 2>&1
+"$GPIO2MQTT" -c "$good" >"$LOG_DIR/control.out" 2>&1 &
+control=$!
+track "$control"
+# Slow under valgrind: wait for the request rather than for a fixed second.
+wait_for 5 grep -q "inputs ready" "$LOG_DIR/control.out"
+stop_pid "$control"
 line_events >"$events"
 check "control: the line watch sees a valid mapping request LED" grep -qx "$LED requested" "$events"
 
@@ -110,7 +115,7 @@ config_case() {
 	esac
 	[ "$desc" = "the mapping file is missing" ] && rm -f "$conf"
 	out=$LOG_DIR/bad-$n_config.out
-	timeout 10 "$GPIO2MQTT" -c "$conf" -v >"$out" 2>&1 || status=$?
+	timeout $((10 * ${G2M_WAIT_SCALE:-1})) "$GPIO2MQTT" -c "$conf" -v >"$out" 2>&1 || status=$?
 	line_events >"$events" || not_ok "line-info watch"
 	after=$(lines_snapshot)
 	check "mapping with $desc: exit status 1 (got $status)" test "$status" = 1
