@@ -72,7 +72,7 @@ tap_result() {
 
 host_deps() {
 	local p missing=""
-	for p in debootstrap dpkg-dev debhelper lintian fakeroot; do
+	for p in debootstrap dpkg-dev debhelper lintian; do
 		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
 			missing="$missing $p"
 	done
