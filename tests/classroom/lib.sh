@@ -197,3 +197,23 @@ classroom_conf() {
 		-e "s|^\( *password_file *= *\)\"[^\"]*\";|\1\"$CR_DIR/board.password\";|" \
 		"${args[@]}" "$REPO/mappings/classroom-$name.conf" >"$out"
 }
+
+# classroom_rig: what every classroom test starts from: a gpio-sim chip with
+# lines LED and BUTTON (offsets $LED and $BUTTON; sets CHIP), the throw-away
+# certificates, the classroom broker, and a teacher's subscriber on '#' that
+# writes to $msgs. Ends the test when a part is missing.
+classroom_rig() {
+	sim_chip classroom classroom-board 8 "$LED:LED" "$BUTTON:BUTTON" || {
+		not_ok "gpio-sim chip"
+		finish
+	}
+	CHIP=$SIM_CHIP
+	check "throw-away CA and server certificates" classroom_certs
+	check "classroom broker with three listeners" classroom_start
+	dump_on_fail "$CR_DIR/mosquitto-server.log"
+	msgs=$LOG_DIR/msgs.txt
+	teacher_sub "$msgs" '#' || {
+		not_ok "teacher's subscriber"
+		finish
+	}
+}

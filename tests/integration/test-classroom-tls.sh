@@ -7,17 +7,7 @@
 . "$(dirname "$0")/../classroom/lib.sh"
 
 LED=3 BUTTON=4
-sim_chip classroom classroom-board 8 "$LED:LED" "$BUTTON:BUTTON" || {
-	not_ok "gpio-sim chip"
-	finish
-}
-CHIP=$SIM_CHIP
-check "throw-away CA and server certificates" classroom_certs
-check "classroom broker" classroom_start
-dump_on_fail "$CR_DIR/mosquitto-server.log"
-
-msgs=$LOG_DIR/msgs.txt
-teacher_sub "$msgs" '#' || { not_ok "teacher's subscriber"; finish; }
+classroom_rig
 conf=$LOG_DIR/tls.conf
 # Quick retries, so that a few of them fit in the test.
 fast='s|^\( *keepalive = .*\)$|\1 reconnect_delay_max = 2;|'

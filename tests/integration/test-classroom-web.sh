@@ -15,17 +15,7 @@ NPM_DIR=$("$WEB/prepare.sh" --path)
 check "npm packages in $NPM_DIR" test -r "$NPM_DIR/node_modules/mqtt/dist/mqtt.min.js" \
 	-a -d "$NPM_DIR/node_modules/playwright-core"
 check "node and chromium" command -v node /usr/bin/chromium
-sim_chip classroom classroom-board 8 "$LED:LED" "$BUTTON:BUTTON" || {
-	not_ok "gpio-sim chip"
-	finish
-}
-CHIP=$SIM_CHIP
-check "throw-away CA and server certificates" classroom_certs
-check "classroom broker" classroom_start
-dump_on_fail "$CR_DIR/mosquitto-server.log"
-
-msgs=$LOG_DIR/msgs.txt
-teacher_sub "$msgs" '#' || { not_ok "teacher's subscriber"; finish; }
+classroom_rig
 conf=$LOG_DIR/plain.conf
 classroom_conf plain "$conf"
 daemon_start "$conf"

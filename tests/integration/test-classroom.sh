@@ -8,17 +8,7 @@
 
 LED=3 BUTTON=4
 PUB_BASE=public/gpio2mqtt
-sim_chip classroom classroom-board 8 "$LED:LED" "$BUTTON:BUTTON" || {
-	not_ok "gpio-sim chip"
-	finish
-}
-CHIP=$SIM_CHIP
-check "throw-away CA and server certificates" classroom_certs
-check "classroom broker with three listeners" classroom_start
-dump_on_fail "$CR_DIR/mosquitto-server.log"
-
-msgs=$LOG_DIR/msgs.txt
-teacher_sub "$msgs" '#' || { not_ok "teacher's subscriber"; finish; }
+classroom_rig
 conf=$LOG_DIR/plain.conf
 classroom_conf plain "$conf"
 daemon_start "$conf"
