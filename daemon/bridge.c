@@ -258,6 +258,8 @@ static void on_connected(void *ctx)
 	mqtt_subscribe(b->mqtt, b->plan.command_topics, b->plan.n_command_topics,
 		       b->plan.cfg.mqtt.qos);
 	publish_all(b);
+	/* The broker may have set a shorter keep-alive. */
+	timer_arm(b->keepalive_fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
 
 static void on_disconnected(void *ctx)
@@ -278,7 +280,7 @@ static void connect_now(struct bridge *b)
 		return;
 	}
 	/* Keep-alive also bounds the wait for CONNACK. */
-	timer_arm(b->keepalive_fd, mqtt_keepalive_interval_ms(b->mqtt), true);
+	timer_arm(b->keepalive_fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
 
 static void on_reconnect_timer(void *ctx, int fd, short revents)
@@ -295,6 +297,9 @@ static void on_keepalive_timer(void *ctx, int fd, short revents)
 	(void)revents;
 	timer_ack(fd);
 	mqtt_handle_keepalive(b->mqtt);
+	/* One-shot, at the next deadline: an idle daemon wakes once per ping. */
+	if (mqtt_fd(b->mqtt) >= 0)
+		timer_arm(fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
 
 static void on_mqtt_io(void *ctx, int fd, short revents)

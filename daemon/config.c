@@ -307,7 +307,8 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		get_string(r, g, "client_id", &m->client_id);
 		get_string(r, g, "username", &m->username);
 		get_string(r, g, "password", &m->password);
-		get_int(r, g, "keepalive", 5, 65535, &m->keepalive);
+		/* Pings go out every keepalive/2 seconds; libmosquitto wants >= 5. */
+		get_int(r, g, "keepalive", 10, 65535, &m->keepalive);
 		get_int(r, g, "qos", 0, 2, &m->qos);
 		get_string(r, g, "base_topic", &m->base_topic);
 		get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);

@@ -4,6 +4,8 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
@@ -32,7 +34,8 @@ struct mqtt {
 	struct mosquitto *mosq;
 	char *host;
 	int port;
-	int keepalive;
+	int keepalive; /* seconds: a silent broker is given up after this long */
+	int ping_s; /* the MQTT keep-alive: half of it, or what the broker imposes */
 	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
 	bool connected;
 	bool v5; /* MQTT 5 until the broker turns it down */
@@ -44,6 +47,7 @@ struct mqtt {
 	struct pending pending[PENDING_SLOTS];
 	char last_failure[256]; /* logged once until the cause changes */
 	long long last_in_ms; /* when the broker last sent anything */
+	long long ping_ms; /* when libmosquitto last sent PINGREQ, as far as we know */
 	char *const *subscribed;
 	size_t n_subscribed;
 	const struct mqtt_handlers *handlers;
@@ -122,16 +126,32 @@ static bool is_credentials_refusal(const struct mqtt *m, int rc)
 /* A frozen broker: one line however often it happens in a row. */
 static void report_no_answer(struct mqtt *m)
 {
-	report_failure(m, "no answer from %s:%d (keep-alive %d s)", m->host, m->port,
-		       m->keepalive);
+	report_failure(m, "no answer from %s:%d (keepalive %d s)", m->host, m->port,
+		       2 * m->ping_s);
 }
 
 /* --- libmosquitto callbacks --- */
 
-static void on_connect(struct mosquitto *mosq, void *obj, int rc)
+/* An MQTT 5 broker may impose a shorter keep-alive; libmosquitto follows it,
+ * and so must the timer that tells it when to ping. */
+static void adopt_server_keepalive(struct mqtt *m, const mosquitto_property *props)
+{
+	uint16_t server_s;
+
+	if (!mosquitto_property_read_int16(props, MQTT_PROP_SERVER_KEEP_ALIVE, &server_s, false))
+		return;
+	if (server_s == 0 || server_s == m->ping_s)
+		return;
+	log_info("broker %s:%d sets the keep-alive to %u s", m->host, m->port, server_s);
+	m->ping_s = server_s;
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+		       const mosquitto_property *props)
 {
 	struct mqtt *m = obj;
 
+	(void)flags;
 	if (rc != 0) {
 		/* libmosquitto closes the socket and calls on_disconnect next. */
 		if (!fall_back_to_v311(m, rc))
@@ -144,6 +164,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 		return;
 	}
 	log_info("connected to %s:%d", m->host, m->port);
+	adopt_server_keepalive(m, props);
 	/* Its messages explain failures to connect. Once connected, a failure
 	 * reaches on_disconnect with its cause, and formatting four lines per
 	 * command only to drop them would cost more than the command itself. */
@@ -159,11 +180,11 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	struct mqtt *m = obj;
 
 	(void)mosq;
-	if (m->connected && rc != 0)
+	if (rc == MOSQ_ERR_KEEPALIVE) /* no CONNACK, or no PINGRESP */
+		report_no_answer(m);
+	else if (m->connected && rc != 0)
 		report_failure(m, "lost the connection to %s:%d: %s", m->host, m->port,
 			       rc >= 0x80 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
-	else if (rc == MOSQ_ERR_KEEPALIVE) /* CONNECT sent, no CONNACK */
-		report_no_answer(m);
 	m->connected = false;
 	m->socket_open = false;
 	if (rc != 0)
@@ -270,7 +291,7 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	struct mosquitto *mosq = m->mosq;
 	int rc;
 
-	mosquitto_connect_callback_set(mosq, on_connect);
+	mosquitto_connect_v5_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_message_callback_set(mosq, on_message);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
@@ -304,6 +325,7 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	m->port = cfg->port;
 	m->tls = cfg->tls.enabled;
 	m->keepalive = cfg->keepalive;
+	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
 	m->ctx = ctx;
 	m->mosq = mosquitto_new(cfg->client_id, true, m);
@@ -377,11 +399,11 @@ int mqtt_connect(struct mqtt *m)
 	if (m->ever_connected)
 		rc = mosquitto_reconnect_async(m->mosq);
 	else
-		rc = mosquitto_connect_async(m->mosq, m->host, m->port, m->keepalive);
+		rc = mosquitto_connect_async(m->mosq, m->host, m->port, m->ping_s);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;
 		m->socket_open = true;
-		m->last_in_ms = now_ms();
+		m->last_in_ms = m->ping_ms = now_ms();
 		return 0;
 	}
 	if (rc == MOSQ_ERR_TLS)
@@ -432,17 +454,68 @@ void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 	check_handshake(m);
 }
 
-/* libmosquitto gives a broker that stopped answering (a frozen process, a
- * cable pulled) a whole keep-alive after its PINGREQ, up to 2.5 keep-alives
- * in all. Its PINGREQ leaves after at most 1.25 keep-alives of silence (one
- * keep-alive plus our timer's quarter), so a broker silent for 1.5 is gone.
- * Shutting the socket down makes libmosquitto read EOF and go the usual way
- * through on_disconnect. */
-static void give_up_on_silence(struct mqtt *m)
-{
-	long long silent_ms = now_ms() - m->last_in_ms;
+/* --- keep-alive ---
+ *
+ * libmosquitto pings once its keep-alive (ping_s, half of the configured
+ * keepalive) passes without a packet sent or received, and only when
+ * mosquitto_loop_misc() is called; the timer calls it then and no more often,
+ * so an idle daemon wakes once per ping. The kernel knows when the socket
+ * last sent data (TCP_INFO), which covers the acknowledgements libmosquitto
+ * writes on its own. A broker that has sent nothing for the whole keepalive
+ * (its answer to our ping included) is given up. */
 
-	if (silent_ms < (long long)m->keepalive * 1500)
+/* libmosquitto counts whole seconds of its own clock: ask a little late. */
+#define KEEPALIVE_SLACK_MS 10
+
+static long long max_ll(long long a, long long b)
+{
+	return a > b ? a : b;
+}
+
+/* When the socket last sent data, or -1 when the kernel cannot tell. */
+static long long last_sent_ms(const struct mqtt *m, long long now)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(mosquitto_socket(m->mosq), IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+		return -1;
+	/* Never before this connection began: a fresh socket reports its
+	 * age since boot. */
+	return max_ll(now - info.tcpi_last_data_sent, m->ping_ms);
+}
+
+/* When libmosquitto will want to ping, by its own rule. */
+static long long ping_due_ms(const struct mqtt *m, long long now)
+{
+	long long sent = last_sent_ms(m, now);
+	long long heard = max_ll(m->last_in_ms, m->ping_ms);
+	long long interval = (long long)m->ping_s * 1000;
+
+	if (sent < 0) /* not TCP: look in a quarter of the interval */
+		return now + interval / 4;
+	return (sent < heard ? sent : heard) + interval;
+}
+
+/* Our ping is unanswered: the broker gets one ping interval to answer, and
+ * the whole keepalive to have sent anything at all. */
+static bool ping_outstanding(const struct mqtt *m)
+{
+	return m->ping_ms > m->last_in_ms;
+}
+
+static long long give_up_due_ms(const struct mqtt *m)
+{
+	long long interval = (long long)m->ping_s * 1000;
+
+	return max_ll(m->last_in_ms + 2 * interval, m->ping_ms + interval);
+}
+
+/* Shutting the socket down makes libmosquitto read EOF and go the usual way
+ * through on_disconnect. */
+static void give_up_on_silence(struct mqtt *m, long long now)
+{
+	if (!ping_outstanding(m) || now < give_up_due_ms(m))
 		return;
 	report_no_answer(m);
 	m->connected = false; /* reported here, not again in on_disconnect */
@@ -451,16 +524,29 @@ static void give_up_on_silence(struct mqtt *m)
 
 void mqtt_handle_keepalive(struct mqtt *m)
 {
-	if (mosquitto_socket(m->mosq) >= 0)
-		mosquitto_loop_misc(m->mosq);
-	if (mosquitto_socket(m->mosq) >= 0)
-		give_up_on_silence(m);
+	long long now = now_ms();
+	bool ping_due;
+
+	if (mosquitto_socket(m->mosq) < 0)
+		return;
+	ping_due = ping_due_ms(m, now) <= now;
+	mosquitto_loop_misc(m->mosq);
+	if (mosquitto_socket(m->mosq) < 0)
+		return;
+	if (ping_due)
+		m->ping_ms = now;
+	give_up_on_silence(m, now);
 }
 
-unsigned int mqtt_keepalive_interval_ms(const struct mqtt *m)
+unsigned int mqtt_keepalive_due_ms(const struct mqtt *m)
 {
-	/* A quarter of the keep-alive, see give_up_on_silence(). */
-	return (unsigned int)m->keepalive * 250U;
+	long long now = now_ms();
+	long long due = ping_due_ms(m, now);
+
+	if (ping_outstanding(m) && give_up_due_ms(m) < due)
+		due = give_up_due_ms(m);
+	due += KEEPALIVE_SLACK_MS;
+	return due > now ? (unsigned int)(due - now) : 1U;
 }
 
 int mqtt_subscribe(struct mqtt *m, char *const *topics, size_t count, int qos)

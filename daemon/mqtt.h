@@ -2,10 +2,11 @@
  *
  * Non-threaded libmosquitto driven by the caller's event loop: the caller
  * polls mqtt_fd() (for writing only while mqtt_wants_write()), calls
- * mqtt_handle_io() when it is ready and mqtt_handle_keepalive() every
- * mqtt_keepalive_interval_ms(). Reconnecting is the caller's decision: after
- * the disconnected handler it calls mqtt_connect() again when its back-off
- * timer says so.
+ * mqtt_handle_io() when it is ready and mqtt_handle_keepalive() once
+ * mqtt_keepalive_due_ms() have passed (asked anew after mqtt_connect() and
+ * after each mqtt_handle_keepalive(); being called earlier does no harm).
+ * Reconnecting is the caller's decision: after the disconnected handler it
+ * calls mqtt_connect() again when its back-off timer says so.
  *
  * Ownership: mqtt_new() copies what it keeps from cfg except the topics given
  * to mqtt_subscribe(), which must stay valid until the next call of it. */
@@ -49,7 +50,8 @@ int mqtt_fd(const struct mqtt *m); /* -1 while there is no socket */
 bool mqtt_wants_write(const struct mqtt *m);
 void mqtt_handle_io(struct mqtt *m, bool readable, bool writable);
 void mqtt_handle_keepalive(struct mqtt *m);
-unsigned int mqtt_keepalive_interval_ms(const struct mqtt *m);
+/* Milliseconds until mqtt_handle_keepalive() has something to do. */
+unsigned int mqtt_keepalive_due_ms(const struct mqtt *m);
 
 /* Subscribes to every topic in one request; refusals by the broker are
  * logged per topic. 0 or -1 (logged). */

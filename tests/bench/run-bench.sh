@@ -69,10 +69,11 @@ dump_on_fail "$LOG_DIR/mosquitto.log"
 # chip, bigger ones spread over the scale chips, oK and iK in order.
 conf() {
 	local file=$1 nout=$2 nin=$3 i chip line
+	# keepalive = 60 announces a 30 s MQTT keep-alive, as echo's.
 	{
 		cat <<-EOF
 			mqtt = { host = "127.0.0.1"; port = $BROKER_PORT; client_id = "bench-gpio2mqtt";
-			         keepalive = 30; qos = 1; base_topic = "bench"; };
+			         keepalive = 60; qos = 1; base_topic = "bench"; };
 		EOF
 		for ((i = 0; i < nout + nin; i++)); do
 			if [ $((nout + nin)) -eq $((NOUT + NIN)) ]; then

@@ -64,7 +64,7 @@ lines_snapshot() {
 # --- the watcher sees a daemon that requests lines ------------------------
 good=$LOG_DIR/good.conf
 {
-	mqtt_block 5
+	mqtt_block 10
 	cat <<-'CONF'
 		outputs = ( { name = "led"; line = "LED"; command_topic = "public/led"; initial = "on"; } );
 		inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; } );
@@ -106,7 +106,7 @@ config_case() {
 	local after
 	n_config=$((n_config + 1))
 	{
-		case $body in *'mqtt ='*) ;; *) mqtt_block 5 ;; esac
+		case $body in *'mqtt ='*) ;; *) mqtt_block 10 ;; esac
 		printf '%b\n' "$body"
 	} >"$conf"
 	case $body in
@@ -165,7 +165,7 @@ a missing TLS CA file|cannot read ca_file|mqtt = {\n  host = "127.0.0.1";\n  tls
 a missing TLS key file|cannot read key_file|mqtt = {\n  host = "127.0.0.1";\n  tls = {\n    cert_file = "/etc/hostname";\n    key_file = "/nonexistent/key.pem"; # <<\n  };\n};
 port 70000|from 1 to 65535|mqtt = {\n  host = "127.0.0.1";\n  port = 70000; # <<\n};
 a 64-bit port|from 1 to 65535|mqtt = {\n  host = "127.0.0.1";\n  port = 99999999999L; # <<\n};
-keepalive 1|from 5 to|mqtt = {\n  host = "127.0.0.1";\n  keepalive = 1; # <<\n};
+keepalive 1|from 10 to|mqtt = {\n  host = "127.0.0.1";\n  keepalive = 1; # <<\n};
 qos 3|from 0 to 2|mqtt = {\n  host = "127.0.0.1";\n  qos = 3; # <<\n};
 reconnect_delay_max 0|from 1 to 3600|mqtt = {\n  host = "127.0.0.1";\n  reconnect_delay_max = 0; # <<\n};
 debounce_ms 60001|from 0 to 60000|inputs = ( { name = "b"; line = "BUTTON"; debounce_ms = 60001; } ); # <<
@@ -184,7 +184,7 @@ diag "broken mappings done after $SECONDS s"
 # --- hostile messages -----------------------------------------------------
 conf=$LOG_DIR/hostile.conf
 {
-	mqtt_block 5
+	mqtt_block 10
 	cat <<-'CONF'
 		outputs = (
 		  { name = "led"; line = "LED"; command_topic = "public/led"; initial = "off"; },
@@ -381,7 +381,7 @@ lamp_follows() { pub public/led/lamp "$1" && wait_for 3 sim_is "$CHIP" "$LAMP" "
 reload_case() {
 	local desc=$1 f0
 	{
-		mqtt_block 5
+		mqtt_block 10
 		printf '%b\n' "$2"
 	} >"$conf"
 	f0=$(reload_failures)
@@ -417,7 +417,7 @@ CASES
 stop_pid "$door_pid" 3
 line_events >/dev/null
 {
-	mqtt_block 5
+	mqtt_block 10
 	echo "outputs = ( $LED_OUT, { name = \"lamp\"; line = \"LAMP\"; command_topic = \"public/lamp2\"; initial = \"off\"; }, $DOOR_OUT );"
 	echo "$BUTTON_IN"
 } >"$conf"
@@ -446,7 +446,7 @@ secret_conf() {
 		  host = "$1";
 		  port = $BROKER_PORT;
 		  client_id = "gpio2mqtt-secret-$$";
-		  keepalive = 5;
+		  keepalive = 10;
 		  username = "user";
 		  $2
 		  $3

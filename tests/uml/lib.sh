@@ -195,6 +195,7 @@ _broker_launch() {
 		log_type all
 		log_timestamp_format %H:%M:%S
 		connection_messages true
+		${BROKER_EXTRA_CONF:-}
 	EOF
 	mosquitto -c "$BROKER_DIR/mosquitto.conf" >>"$BROKER_DIR/mosquitto.log" 2>&1 &
 	BROKER_PID=$!
@@ -205,6 +206,7 @@ _broker_launch() {
 
 # broker_start: a fresh broker on a free random port of 127.0.0.1; sets and
 # exports BROKER_PORT, BROKER_PID, BROKER_DIR (log: $BROKER_DIR/mosquitto.log).
+# BROKER_EXTRA_CONF: more lines for its configuration (also on restarts).
 broker_start() {
 	local try
 	for ((try = 0; try < 20; try++)); do

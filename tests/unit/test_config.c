@@ -408,11 +408,11 @@ START_TEST(test_range_limits_are_accepted)
 {
 	struct load l;
 
-	load(&l, "mqtt = { port = 1; keepalive = 5; qos = 0; reconnect_delay_max = 1; };\n"
+	load(&l, "mqtt = { port = 1; keepalive = 10; qos = 0; reconnect_delay_max = 1; };\n"
 		 "inputs = ( { name = \"i\"; line = \"L\"; debounce_ms = 0; } );\n");
 	expect_loaded(&l);
 	ck_assert_int_eq(l.cfg.mqtt.port, 1);
-	ck_assert_int_eq(l.cfg.mqtt.keepalive, 5);
+	ck_assert_int_eq(l.cfg.mqtt.keepalive, 10);
 	ck_assert_int_eq(l.cfg.mqtt.qos, 0);
 	ck_assert_int_eq(l.cfg.mqtt.reconnect_delay_max, 1);
 	ck_assert_uint_eq(l.cfg.lines[0].debounce_ms, 0);
@@ -716,7 +716,7 @@ START_TEST(test_out_of_range)
 	expect_mqtt_error("port = 4294969179L", "'port'");
 	expect_mqtt_error("qos = 3", "'qos'");
 	expect_mqtt_error("qos = -1", "'qos'");
-	expect_mqtt_error("keepalive = 4", "'keepalive'");
+	expect_mqtt_error("keepalive = 9", "'keepalive'");
 	expect_mqtt_error("keepalive = 65536", "'keepalive'");
 	expect_mqtt_error("reconnect_delay_max = 0", "'reconnect_delay_max'");
 	expect_mqtt_error("reconnect_delay_max = 3601", "'reconnect_delay_max'");
