@@ -1,6 +1,7 @@
 #include "mqtt.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <netdb.h>
@@ -48,6 +49,8 @@ struct mqtt {
 	char last_failure[256]; /* logged once until the cause changes */
 	long long last_in_ms; /* when the broker last sent anything */
 	long long ping_ms; /* when libmosquitto last sent PINGREQ, as far as we know */
+	long outstanding; /* publications not yet written (QoS 0) or acknowledged */
+	long burst; /* publications since nothing was last outstanding */
 	char *const *subscribed;
 	size_t n_subscribed;
 	const struct mqtt_handlers *handlers;
@@ -172,6 +175,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		mosquitto_log_callback_set(mosq, NULL);
 	m->last_failure[0] = '\0';
 	m->connected = true;
+	m->outstanding = 0; /* what was queued before is resent or gone */
 	m->handlers->connected(m->ctx);
 }
 
@@ -208,6 +212,29 @@ static struct pending *pending_slot(struct mqtt *m, int mid)
 /* PUBACK (QoS 1) or PUBREC (QoS 2) of one of our publications. Only MQTT 5
  * carries a reason code; mosquitto answers 0x87 "Not authorized" to a
  * publication its access rules deny. */
+/* A burst of states that the broker took in slowly sat in libmosquitto's
+ * queue; once it is gone, give the heap it grew back to the system, or the
+ * resident size would stay at the burst's high-water mark for good. */
+#define TRIM_AFTER_BURST 256
+
+static void note_published(struct mqtt *m)
+{
+	m->outstanding++;
+	m->burst++;
+}
+
+static void note_delivered(struct mqtt *m)
+{
+	if (m->outstanding > 0)
+		m->outstanding--;
+	if (m->outstanding > 0)
+		return;
+	if (m->burst >= TRIM_AFTER_BURST)
+		malloc_trim(0);
+	m->burst = 0;
+}
+
+/* Called when a QoS 0 publication is written, a QoS 1/2 one acknowledged. */
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_code,
 		       const mosquitto_property *props)
 {
@@ -216,6 +243,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_co
 
 	(void)mosq;
 	(void)props;
+	note_delivered(m);
 	if (reason_code >= 0x80)
 		log_error("the broker refused the publication on \"%s\": %s (not allowed by its "
 			  "access rules?)",
@@ -585,6 +613,8 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
 	int mid = 0;
 	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, qos, retain);
 
+	if (!rc)
+		note_published(m);
 	if (!rc && qos > 0) {
 		struct pending *p = pending_slot(m, mid);
 

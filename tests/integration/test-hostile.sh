@@ -347,6 +347,8 @@ check "flood: the suppressed reports are counted in the log" \
 diag "flood of bad commands done after $SECONDS s"
 # 1001 toggles: each applied exactly once and in order, so LAMP ends on.
 : >"$msgs"
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
+rss0=$(rss_kb)
 lamp_states() { test "$(count_msg "$msgs" "$BASE/output/lamp (ON|OFF)")" -ge "$1"; }
 flood public/led/lamp toggle 1001 lamp_states
 check "flood of 1001 toggles: all processed" lamp_states 1001
@@ -355,6 +357,11 @@ check "flood of toggles: the last state published is ON" \
 	test "$(last_msg "$msgs" "$BASE/output/lamp")" = ON
 check "flood of toggles: exactly 1001 states published" \
 	test "$(count_msg "$msgs" "$BASE/output/lamp (ON|OFF)")" = 1001
+# The states queued during the flood are freed, and the heap given back.
+rss1=$(rss_kb)
+diag "RSS before the flood of toggles: $rss0 kB, after: $rss1 kB"
+check "flood of toggles: RSS back within 64 kB ($rss0 -> $rss1 kB)" \
+	test "$rss1" -le $((rss0 + 64))
 check "floods: no error reported for good commands" test "$(errors)" = 0
 pub public/led on
 check "after the floods: commands still work" wait_for 3 sim_is "$CHIP" "$LED" 1
