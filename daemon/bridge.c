@@ -403,19 +403,59 @@ static void hand_back_lines(struct plan *old, struct plan *next)
 	}
 }
 
-/* The new plan's lines: hand over what stays, release what goes, request
- * what is new. On failure the old plan gets its lines back. */
-static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
+static bool plan_holds(const struct plan *p, const struct gpio_ref *ref)
 {
-	unwatch_inputs(b, old);
-	hand_over_lines(old, next);
-	lineset_release(old->lines, old->cfg.n_lines);
-	if (lineset_request(b->chips, &next->cfg, next->lines, stderr) == 0)
-		return 0;
+	for (size_t i = 0; i < p->cfg.n_lines; i++)
+		if (p->lines[i].gpio && p->lines[i].ref.chip == ref->chip &&
+		    p->lines[i].ref.offset == ref->offset)
+			return true;
+	return false;
+}
+
+/* Lines of next that old holds with other settings: they can only be
+ * requested anew once old has let them go. */
+static void defer_changed_lines(const struct plan *old, struct plan *next, bool defer)
+{
+	for (size_t i = 0; i < next->cfg.n_lines; i++) {
+		struct line_state *l = &next->lines[i];
+
+		l->deferred = defer && !l->gpio && plan_holds(old, &l->ref);
+	}
+}
+
+/* Back to the running plan after a failed switch: next gives up what it
+ * requested, old gets back what it handed over or released. */
+static void restore_old_lines(struct bridge *b, struct plan *old, struct plan *next)
+{
 	hand_back_lines(old, next);
+	lineset_release(next->lines, next->cfg.n_lines);
 	if (lineset_request(b->chips, &old->cfg, old->lines, stderr) < 0)
 		log_error("could not restore every line of the running mapping");
 	watch_inputs(b, old);
+}
+
+/* The new plan's lines: hand over what stays, request what is new while
+ * the running plan still holds everything (a refusal then touches no line),
+ * and only then release what goes and request the changed lines anew. */
+static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
+{
+	int rc;
+
+	unwatch_inputs(b, old);
+	hand_over_lines(old, next);
+	defer_changed_lines(old, next, true);
+	rc = lineset_request(b->chips, &next->cfg, next->lines, stderr);
+	defer_changed_lines(old, next, false);
+	if (rc < 0) {
+		restore_old_lines(b, old, next);
+		return -1;
+	}
+	lineset_release(old->lines, old->cfg.n_lines);
+	if (lineset_request(b->chips, &next->cfg, next->lines, stderr) == 0)
+		return 0;
+	/* The kernel refused a changed line's new settings: the one case that
+	 * releases and restores lines. */
+	restore_old_lines(b, old, next);
 	return -1;
 }
 
@@ -437,35 +477,6 @@ static void drop_old_subscriptions(struct bridge *b, const struct plan *old,
 	free(gone);
 }
 
-static bool plan_holds(const struct plan *p, const struct gpio_ref *ref)
-{
-	for (size_t i = 0; i < p->cfg.n_lines; i++)
-		if (p->lines[i].gpio && p->lines[i].ref.chip == ref->chip &&
-		    p->lines[i].ref.offset == ref->offset)
-			return true;
-	return false;
-}
-
-/* Every line the running mapping does not hold must be free: finding out
- * while switching lines would release and restore others, a glitch. */
-static int check_new_lines_free(struct bridge *b, const struct plan *next)
-{
-	char err[256];
-	int failures = 0;
-
-	for (size_t i = 0; i < next->cfg.n_lines; i++) {
-		const struct line_state *l = &next->lines[i];
-
-		if (plan_holds(&b->plan, &l->ref) ||
-		    gpio_check_free(b->chips, &l->ref, err, sizeof(err)) == 0)
-			continue;
-		fprintf(stderr, "%s:%d: %s: %s\n", next->cfg.path, l->cfg->source_line,
-			l->cfg->name, err);
-		failures++;
-	}
-	return failures ? -1 : 0;
-}
-
 static int replace_client(struct bridge *b, const struct plan *next);
 
 static void reload(struct bridge *b)
@@ -478,7 +489,7 @@ static void reload(struct bridge *b)
 		log_error("reload failed: the running mapping stays in place");
 		return;
 	}
-	if (check_new_lines_free(b, &next) < 0 || switch_lines(b, &b->plan, &next) < 0) {
+	if (switch_lines(b, &b->plan, &next) < 0) {
 		log_error("reload failed: the running mapping stays in place");
 		plan_free(&next);
 		return;

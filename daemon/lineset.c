@@ -85,7 +85,7 @@ int lineset_request(struct gpio_chips *chips, const struct config *cfg,
 	for (i = 0; i < cfg->n_lines; i++)
 		lines[i].fresh = false;
 	for (i = 0; i < cfg->n_lines; i++) {
-		if (lines[i].gpio)
+		if (lines[i].gpio || lines[i].deferred)
 			continue;
 		settings_of(&lines[i], &s);
 		lines[i].gpio = gpio_line_request(chips, &lines[i].ref, &s, err, sizeof(err));

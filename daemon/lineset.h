@@ -19,6 +19,7 @@ struct line_state {
 	int value;                  /* logical value: set (outputs) or seen (inputs) */
 	void *owner;                /* for the edge callback */
 	bool fresh;                 /* requested by the last lineset_request() */
+	bool deferred;              /* lineset_request() leaves it alone */
 };
 
 /* A zeroed array of cfg->n_lines states pointing at their config; NULL
@@ -30,7 +31,8 @@ struct line_state *lineset_new(const struct config *cfg);
 int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 		    struct line_state *lines, bool check_free, FILE *errors);
 
-/* Requests every line whose gpio is NULL, outputs with their value (for a
+/* Requests every line whose gpio is NULL and that is not deferred, outputs
+ * with their value (for a
  * fresh state: the configured initial value). On failure releases what it
  * requested in this call (lines it did not request stay) and returns -1. */
 int lineset_request(struct gpio_chips *chips, const struct config *cfg,
