@@ -20,8 +20,10 @@
 
 struct gpio_chips {
 	struct gpiod_chip **chips; /* in the order of the table's chips */
+	struct gpiod_line ***lines; /* per chip, per offset: read when indexed */
 	size_t count;
 	struct chip_table *table;
+	bool requested; /* since then, line use must be read again */
 };
 
 struct gpio_line {
@@ -47,8 +49,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Adds the chip, and the names of its lines, to the table. */
-static int add_to_table(struct chip_table *table, struct gpiod_chip *chip)
+/* Adds the chip, and the names of its lines, to the table. Each line is read
+ * here once (libgpiod 1.6 reads a line's info whenever it hands it out); the
+ * handles are kept so that nothing reads it again before it is requested. */
+static int add_to_table(struct chip_table *table, struct gpiod_chip *chip,
+			struct gpiod_line **lines)
 {
 	unsigned int n = gpiod_chip_num_lines(chip);
 	char path[64];
@@ -57,9 +62,10 @@ static int add_to_table(struct chip_table *table, struct gpiod_chip *chip)
 	if (chip_table_add_chip(table, gpiod_chip_name(chip), gpiod_chip_label(chip), path, n) < 0)
 		return -1;
 	for (unsigned int off = 0; off < n; off++) {
-		struct gpiod_line *line = gpiod_chip_get_line(chip, off);
-		const char *name = line ? gpiod_line_name(line) : NULL;
+		const char *name;
 
+		lines[off] = gpiod_chip_get_line(chip, off);
+		name = lines[off] ? gpiod_line_name(lines[off]) : NULL;
 		if (name && *name && chip_table_add_line(table, off, name) < 0)
 			return -1;
 	}
@@ -69,14 +75,21 @@ static int add_to_table(struct chip_table *table, struct gpiod_chip *chip)
 static int add_chip(struct gpio_chips *c, struct gpiod_chip *chip)
 {
 	struct gpiod_chip **more = realloc(c->chips, (c->count + 1) * sizeof(*more));
+	struct gpiod_line ***more_lines = realloc(c->lines, (c->count + 1) * sizeof(*more_lines));
+	struct gpiod_line **lines = calloc(gpiod_chip_num_lines(chip) + 1, sizeof(*lines));
 
-	if (!more) {
+	if (more)
+		c->chips = more;
+	if (more_lines)
+		c->lines = more_lines;
+	if (!more || !more_lines || !lines) {
+		free(lines);
 		gpiod_chip_close(chip);
 		return -1;
 	}
-	c->chips = more;
-	c->chips[c->count++] = chip;
-	return add_to_table(c->table, chip);
+	c->chips[c->count] = chip;
+	c->lines[c->count++] = lines;
+	return add_to_table(c->table, chip, lines);
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -112,9 +125,12 @@ void gpio_chips_close(struct gpio_chips *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->count; i++)
+	for (size_t i = 0; i < c->count; i++) {
 		gpiod_chip_close(c->chips[i]);
+		free(c->lines[i]);
+	}
 	free(c->chips);
+	free(c->lines);
 	chip_table_free(c->table);
 	free(c);
 }
@@ -125,34 +141,50 @@ int gpio_chips_find(struct gpio_chips *c, const char *chip, const char *name,
 	return chip_table_find(c->table, chip, name, offset, ref, err, errlen);
 }
 
+/* The handle read when the chips were opened; asked for again only if that
+ * read failed. */
 static struct gpiod_line *ref_line(struct gpio_chips *c, const struct gpio_ref *ref)
 {
-	return gpiod_chip_get_line(c->chips[ref->chip], ref->offset);
+	struct gpiod_line **line = &c->lines[ref->chip][ref->offset];
+
+	if (!*line)
+		*line = gpiod_chip_get_line(c->chips[ref->chip], ref->offset);
+	return *line;
 }
 
 const char *gpio_ref_describe(struct gpio_chips *c, const struct gpio_ref *ref, char *buf,
 			      size_t len)
 {
 	struct gpiod_line *line = ref_line(c, ref);
-	const char *name = line ? gpiod_line_name(line) : NULL;
+	const char *name = line ? gpiod_line_name(line) : NULL; /* names do not change */
 
 	snprintf(buf, len, "%s offset %u%s%s%s", gpiod_chip_name(c->chips[ref->chip]),
 		 ref->offset, name ? " (" : "", name ? name : "", name ? ")" : "");
 	return buf;
 }
 
+static int in_use(struct gpio_chips *c, const struct gpio_ref *ref, struct gpiod_line *line,
+		  char *err, size_t errlen)
+{
+	char where[128];
+
+	gpio_ref_describe(c, ref, where, sizeof(where));
+	return fail(err, errlen, "%s is in use by \"%s\"", where,
+		    gpiod_line_consumer(line) ? gpiod_line_consumer(line) : "the kernel");
+}
+
+/* Until the first request, the use read when the chips were opened is recent
+ * enough: a line taken since then fails its request with EBUSY. */
 int gpio_check_free(struct gpio_chips *c, const struct gpio_ref *ref, char *err, size_t errlen)
 {
 	struct gpiod_line *line = ref_line(c, ref);
 	char where[128];
 
-	gpio_ref_describe(c, ref, where, sizeof(where));
-	if (!line || gpiod_line_update(line) < 0)
+	if (!line || (c->requested && gpiod_line_update(line) < 0)) {
+		gpio_ref_describe(c, ref, where, sizeof(where));
 		return fail(err, errlen, "cannot read %s: %s", where, strerror(errno));
-	if (gpiod_line_is_used(line))
-		return fail(err, errlen, "%s is in use by \"%s\"", where,
-			    gpiod_line_consumer(line) ? gpiod_line_consumer(line) : "the kernel");
-	return 0;
+	}
+	return gpiod_line_is_used(line) ? in_use(c, ref, line, err, errlen) : 0;
 }
 
 /* --- requesting lines --- */
@@ -209,6 +241,21 @@ static int setup_input(struct gpio_line *l, const struct gpio_settings *s)
 	return l->reported < 0 ? -1 : 0;
 }
 
+/* Described only now: on success nobody reads it. EBUSY says who holds it. */
+static void request_error(struct gpio_chips *c, const struct gpio_ref *ref,
+			  struct gpiod_line *line, const char *what, char *err, size_t errlen)
+{
+	int error = errno;
+	char where[128];
+
+	if (line && error == EBUSY && gpiod_line_update(line) == 0 && gpiod_line_is_used(line)) {
+		in_use(c, ref, line, err, errlen);
+		return;
+	}
+	gpio_ref_describe(c, ref, where, sizeof(where));
+	fail(err, errlen, "%s %s: %s", what, where, strerror(error));
+}
+
 struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref *ref,
 				    const struct gpio_settings *s, char *err, size_t errlen)
 {
@@ -219,22 +266,21 @@ struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref 
 		.flags = request_flags(s),
 	};
 	struct gpio_line *l = calloc(1, sizeof(*l));
-	char where[128];
 
-	gpio_ref_describe(c, ref, where, sizeof(where));
 	if (!l) {
 		fail(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->requested = true;
 	l->event_fd = l->timer_fd = l->poll_fd = -1;
 	l->line = ref_line(c, ref);
 	if (!l->line || gpiod_line_request(l->line, &rc, s->initial) < 0) {
-		fail(err, errlen, "cannot request %s: %s", where, strerror(errno));
+		request_error(c, ref, l->line, "cannot request", err, errlen);
 		l->line = NULL;
 		goto fail;
 	}
 	if (!s->output && setup_input(l, s) < 0) {
-		fail(err, errlen, "cannot watch %s: %s", where, strerror(errno));
+		request_error(c, ref, NULL, "cannot watch", err, errlen);
 		goto fail;
 	}
 	return l;

@@ -29,8 +29,10 @@
 
 struct gpio_chips {
 	struct gpiod_chip **handles; /* in the order of the table's chips */
+	bool **used;                 /* per chip, per offset: as read when indexed */
 	size_t num_chips;
 	struct chip_table *table;
+	bool requested; /* since then, line use must be read again */
 };
 
 struct gpio_line {
@@ -95,9 +97,10 @@ out:
 
 /* ---- catalogue ----------------------------------------------------------- */
 
-/* Adds the chip behind handle, and the names of its lines, to the table. */
+/* Adds the chip behind handle, and the names of its lines, to the table;
+ * notes which lines are in use on the way, which saves reading them again. */
 static int add_to_table(struct chip_table *table, struct gpiod_chip *handle, const char *path,
-			char *err, size_t errlen)
+			bool **used, char *err, size_t errlen)
 {
 	struct gpiod_chip_info *info = gpiod_chip_get_info(handle);
 	unsigned int num_lines;
@@ -111,7 +114,8 @@ static int add_to_table(struct chip_table *table, struct gpiod_chip *handle, con
 	ret = chip_table_add_chip(table, gpiod_chip_info_get_name(info),
 				  gpiod_chip_info_get_label(info), path, num_lines);
 	gpiod_chip_info_free(info);
-	if (ret < 0) {
+	*used = calloc(num_lines + 1, sizeof(**used));
+	if (ret < 0 || !*used) {
 		snprintf(err, errlen, "out of memory opening %s", path);
 		return -1;
 	}
@@ -124,6 +128,7 @@ static int add_to_table(struct chip_table *table, struct gpiod_chip *handle, con
 			return -1;
 		}
 		name = gpiod_line_info_get_name(line);
+		(*used)[i] = gpiod_line_info_is_used(line);
 		ret = name && *name ? chip_table_add_line(table, i, name) : 0;
 		gpiod_line_info_free(line);
 		if (ret < 0) {
@@ -144,7 +149,8 @@ static int chip_open(struct gpio_chips *chips, const char *path, char *err, size
 	}
 	chips->handles[chips->num_chips] = handle;
 	chips->num_chips++;
-	return add_to_table(chips->table, handle, path, err, errlen);
+	return add_to_table(chips->table, handle, path, &chips->used[chips->num_chips - 1], err,
+			    errlen);
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -161,7 +167,8 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	if (count < 0)
 		goto fail;
 	chips->handles = calloc((size_t)count + 1, sizeof(*chips->handles));
-	if (!chips->handles) {
+	chips->used = calloc((size_t)count + 1, sizeof(*chips->used));
+	if (!chips->handles || !chips->used) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -182,9 +189,12 @@ void gpio_chips_close(struct gpio_chips *chips)
 {
 	if (!chips)
 		return;
-	for (size_t i = 0; i < chips->num_chips; i++)
+	for (size_t i = 0; i < chips->num_chips; i++) {
 		gpiod_chip_close(chips->handles[i]);
+		free(chips->used[i]);
+	}
 	free(chips->handles);
+	free(chips->used);
 	chip_table_free(chips->table);
 	free(chips);
 }
@@ -239,6 +249,8 @@ static void describe_user(struct gpiod_line_info *info, const char *what, char *
 			 what);
 }
 
+/* Until the first request, the use read when the chips were opened is recent
+ * enough: a line taken since then fails its request with EBUSY. */
 int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *err,
 		    size_t errlen)
 {
@@ -246,17 +258,20 @@ int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *
 	struct gpiod_line_info *info;
 	int ret = 0;
 
-	gpio_ref_describe(chips, ref, what, sizeof(what));
 	if (!ref_valid(chips, ref)) {
-		snprintf(err, errlen, "%s", what);
+		gpio_ref_describe(chips, ref, err, errlen);
 		return -1;
 	}
+	if (!chips->requested && !chips->used[ref->chip][ref->offset])
+		return 0;
 	info = gpiod_chip_get_line_info(chips->handles[ref->chip], ref->offset);
 	if (!info) {
+		gpio_ref_describe(chips, ref, what, sizeof(what));
 		snprintf(err, errlen, "cannot read %s: %s", what, strerror(errno));
 		return -1;
 	}
 	if (gpiod_line_info_is_used(info)) {
+		gpio_ref_describe(chips, ref, what, sizeof(what));
 		describe_user(info, what, err, errlen);
 		ret = -1;
 	}
@@ -337,10 +352,10 @@ static void request_error(struct gpio_chips *chips, const struct gpio_ref *ref,
 {
 	char what[128];
 
-	gpio_ref_describe(chips, ref, what, sizeof(what));
 	/* Busy: say who holds it, which is what the user needs to know. */
 	if (error == EBUSY && gpio_check_free(chips, ref, err, errlen) < 0)
 		return;
+	gpio_ref_describe(chips, ref, what, sizeof(what));
 	/* gpio-sim and some boards cannot map an interrupt for every line. */
 	if (!s->output && (error == ENXIO || error == ENODEV))
 		snprintf(err, errlen, "cannot request %s as an input with edge events: %s",
@@ -373,6 +388,7 @@ struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	chips->requested = true;
 	line->offset = ref->offset;
 	line->request = request_one(chips->handles[ref->chip], ref->offset, settings);
 	if (!line->request) {
