@@ -9,6 +9,7 @@ Suite *chiptable_suite(void);
 Suite *config_suite(void);
 Suite *linenames_suite(void);
 Suite *mapping_suite(void);
+Suite *notify_suite(void);
 Suite *payload_suite(void);
 
 #endif
