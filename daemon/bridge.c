@@ -308,6 +308,8 @@ static void on_mqtt_io(void *ctx, int fd, short revents)
 
 	(void)fd;
 	mqtt_handle_io(b->mqtt, revents & (POLLIN | POLLHUP | POLLERR), revents & POLLOUT);
+	if (mqtt_keepalive_moved(b->mqtt))
+		timer_arm(b->keepalive_fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
 
 /* Before each poll: watch the socket libmosquitto has now, for writing only

@@ -51,6 +51,8 @@ struct mqtt {
 	long long ping_ms; /* when libmosquitto last sent PINGREQ, as far as we know */
 	long outstanding; /* publications not yet written (QoS 0) or acknowledged */
 	long burst; /* publications since nothing was last outstanding */
+	bool settling; /* connected, the first exchange not yet acknowledged */
+	bool keepalive_moved; /* for mqtt_keepalive_moved() */
 	char *const *subscribed;
 	size_t n_subscribed;
 	const struct mqtt_handlers *handlers;
@@ -176,6 +178,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	m->last_failure[0] = '\0';
 	m->connected = true;
 	m->outstanding = 0; /* what was queued before is resent or gone */
+	m->settling = true;
 	m->handlers->connected(m->ctx);
 }
 
@@ -232,6 +235,12 @@ static void note_delivered(struct mqtt *m)
 	if (m->burst >= TRIM_AFTER_BURST)
 		malloc_trim(0);
 	m->burst = 0;
+	/* The subscription and the states that follow a connection move the
+	 * next ping well past what the timer was set for at CONNACK. */
+	if (m->settling) {
+		m->settling = false;
+		m->keepalive_moved = true;
+	}
 }
 
 /* Called when a QoS 0 publication is written, a QoS 1/2 one acknowledged. */
@@ -564,6 +573,14 @@ void mqtt_handle_keepalive(struct mqtt *m)
 	if (ping_due)
 		m->ping_ms = now;
 	give_up_on_silence(m, now);
+}
+
+bool mqtt_keepalive_moved(struct mqtt *m)
+{
+	bool moved = m->keepalive_moved;
+
+	m->keepalive_moved = false;
+	return moved;
 }
 
 unsigned int mqtt_keepalive_due_ms(const struct mqtt *m)

@@ -52,6 +52,9 @@ void mqtt_handle_io(struct mqtt *m, bool readable, bool writable);
 void mqtt_handle_keepalive(struct mqtt *m);
 /* Milliseconds until mqtt_handle_keepalive() has something to do. */
 unsigned int mqtt_keepalive_due_ms(const struct mqtt *m);
+/* Whether mqtt_keepalive_due_ms() moved since it was last asked, far enough
+ * to be asked again (once per connection, when its first exchange is done). */
+bool mqtt_keepalive_moved(struct mqtt *m);
 
 /* Subscribes to every topic in one request; refusals by the broker are
  * logged per topic. 0 or -1 (logged). */
