@@ -15,6 +15,7 @@ valgrind)
 sanitizer)
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/sanitizer"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/sanitizer"
+	export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 	exec "$G2M_MEMCHECK_DAEMON" "$@"
 	;;
 esac

@@ -2,10 +2,30 @@
 # Build (once) a User-Mode Linux kernel with gpio-sim from Debian's linux-source
 # package and print its path. The result is cached outside the repository, keyed
 # by the source version and this recipe, so a changed recipe rebuilds.
+#
+# The source comes from trixie-backports: since Linux 6.13, 64-bit UML has
+# 4-level page tables, which give its processes the 47-bit address space that
+# AddressSanitizer's fixed shadow layout needs (6.12's 3 levels give 512 GiB).
+# apt runs with a sources list and package lists of its own under the cache,
+# so the machine's apt configuration is neither needed nor changed; once the
+# kernel is built, a second run needs no network.
+#
+# Environment: GPIO2MQTT_TEST_CACHE (default /var/cache/gpio2mqtt-tests),
+# UML_SOURCE_PACKAGE (default linux-source-7.3), UML_SOURCE_SUITE (default
+# trixie-backports), UML_SOURCE_MIRROR (default http://deb.debian.org/debian).
 set -eu
 
 CACHE=${GPIO2MQTT_TEST_CACHE:-/var/cache/gpio2mqtt-tests}
-SRC_PKG=${UML_SOURCE_PACKAGE:-linux-source-6.12}
+SRC_PKG=${UML_SOURCE_PACKAGE:-linux-source-7.3}
+SUITE=${UML_SOURCE_SUITE:-trixie-backports}
+MIRROR=${UML_SOURCE_MIRROR:-http://deb.debian.org/debian}
+APT_DIR="$CACHE/apt-$SUITE"
+APT_OPTS="-q -o Acquire::Retries=2 -o Acquire::http::Timeout=30
+ -o Dir::Etc::SourceList=$APT_DIR/sources.list -o Dir::Etc::SourceParts=-
+ -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR/cache
+ -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
+APT_TIMEOUT=600
+BUILD_TOOLS="flex bison bc xz-utils make gcc libc6-dev"
 # Why the PCI/virtio options: without them UML has too few IRQs for gpio-sim's
 # interrupt domain and every edge-event request fails. BPF_SYSCALL and
 # CGROUP_BPF: without them systemd does not enforce a unit's DeviceAllow=.
@@ -15,41 +35,96 @@ OPTIONS="GPIOLIB GPIO_CDEV GPIO_CDEV_V1 GPIO_SIM CONFIGFS_FS HOSTFS DEVTMPFS
 RECIPE="$SRC_PKG $OPTIONS UML_PCI_OVER_VIRTIO_DEVICE_ID=0 v1"
 
 log() { echo "build-kernel: $*" >&2; }
+die() { log "$*"; exit 1; }
 
-tarball() {
-	ls /usr/src/"$SRC_PKG".tar.* 2>/dev/null | head -n 1
+# Version of the source package in $SUITE's cached list, empty when unknown.
+source_version() {
+	# shellcheck disable=SC2086
+	apt-cache $APT_OPTS show "$SRC_PKG/$SUITE" 2>/dev/null |
+		sed -n 's/^Version: //p' | head -n 1
 }
 
-if [ -z "$(tarball)" ]; then
-	log "installing $SRC_PKG"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"$SRC_PKG" flex bison bc xz-utils make gcc libc6-dev >&2
-fi
-src=$(tarball)
-version=$(dpkg-query -W -f '${Version}' "$SRC_PKG")
-key=$(printf '%s %s\n' "$version" "$RECIPE" | sha256sum | cut -c1-16)
-out="$CACHE/uml-$key"
+# Directory of the kernel built from source version $1 with this recipe.
+kernel_dir() {
+	key=$(printf '%s %s\n' "$1" "$RECIPE" | sha256sum | cut -c1-16)
+	echo "$CACHE/uml-$key"
+}
 
+# Runs a command with a time limit, its output shown only when it fails.
+bounded() {
+	if ! timeout "$APT_TIMEOUT" "$@" >"$work/apt.log" 2>&1; then
+		cat "$work/apt.log" >&2
+		die "failed (or timed out after ${APT_TIMEOUT}s): $*"
+	fi
+}
+
+refresh_list() {
+	log "reading the package list of $SUITE from $MIRROR"
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
+		>"$APT_DIR/sources.list"
+	# shellcheck disable=SC2086
+	bounded apt-get $APT_OPTS update
+}
+
+# Downloads the source package into $work and unpacks its tree there.
+unpack_source() {
+	log "downloading $SRC_PKG $version from $SUITE"
+	mkdir "$work/deb" "$work/pkg"
+	# shellcheck disable=SC2086
+	(cd "$work/deb" && bounded apt-get $APT_OPTS download "$SRC_PKG/$SUITE")
+	dpkg -x "$work"/deb/*.deb "$work/pkg"
+	rm -rf "$work/deb"
+	tarball=$(find "$work/pkg/usr/src" -name "$SRC_PKG.tar.*" | head -n 1)
+	[ -n "$tarball" ] || die "no /usr/src/$SRC_PKG.tar.* in $SRC_PKG $version"
+	tar -C "$work" -xf "$tarball"
+	rm -rf "$work/pkg"
+}
+
+configure() {
+	make ARCH=um defconfig >&2
+	enable=""
+	for o in $OPTIONS; do enable="$enable -e $o"; done
+	# shellcheck disable=SC2086
+	./scripts/config $enable --set-val UML_PCI_OVER_VIRTIO_DEVICE_ID 0
+	make ARCH=um olddefconfig >&2
+	for o in $OPTIONS; do
+		grep -q "^CONFIG_$o=y" .config || die "CONFIG_$o did not stick"
+	done
+}
+
+version=$(source_version)
+if [ -n "$version" ] && [ -x "$(kernel_dir "$version")/linux" ]; then
+	echo "$(kernel_dir "$version")/linux"
+	exit 0
+fi
+
+for tool in $BUILD_TOOLS; do
+	dpkg-query -W -f '${Status}\n' "$tool" 2>/dev/null | grep -q 'ok installed' ||
+		missing="${missing:-} $tool"
+done
+if [ -n "${missing:-}" ]; then
+	log "installing$missing"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >&2
+fi
+
+mkdir -p "$CACHE"
+work=$(mktemp -d "$CACHE/build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+refresh_list
+version=$(source_version)
+[ -n "$version" ] || die "$SRC_PKG not found in $SUITE (set UML_SOURCE_PACKAGE)"
+out=$(kernel_dir "$version")
 if [ -x "$out/linux" ]; then
 	echo "$out/linux"
 	exit 0
 fi
 
-log "building UML kernel from $src ($version); this takes several minutes once"
-mkdir -p "$CACHE"
-work=$(mktemp -d "$CACHE/build.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-tar -C "$work" -xf "$src"
+log "building UML kernel from $SRC_PKG $version; this takes several minutes once"
+unpack_source
 cd "$work"/linux-source-*
-make ARCH=um defconfig >&2
-enable=""
-for o in $OPTIONS; do enable="$enable -e $o"; done
-# shellcheck disable=SC2086
-./scripts/config $enable --set-val UML_PCI_OVER_VIRTIO_DEVICE_ID 0
-make ARCH=um olddefconfig >&2
-for o in $OPTIONS; do
-	grep -q "^CONFIG_$o=y" .config || { log "CONFIG_$o did not stick"; exit 1; }
-done
+configure
 make ARCH=um -j"$(nproc)" linux >&2
 mkdir -p "$out.tmp"
 cp linux "$out.tmp/linux"
