@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libmosquitto-dev libgpiod-dev gpiod
  libconfig-dev libcjson-dev libssl-dev check mosquitto mosquitto-clients
- iproute2 linux-source-6.12 flex bison bc xz-utils $*"
+ iproute2 flex bison bc xz-utils $*"
 
 missing=""
 for p in $PACKAGES; do

@@ -358,10 +358,12 @@ check "flood of toggles: the last state published is ON" \
 check "flood of toggles: exactly 1001 states published" \
 	test "$(count_msg "$msgs" "$BASE/output/lamp (ON|OFF)")" = 1001
 # The states queued during the flood are freed, and the heap given back.
+# (Not under a memory checker: its own bookkeeping holds freed memory.)
 rss1=$(rss_kb)
 diag "RSS before the flood of toggles: $rss0 kB, after: $rss1 kB"
-check "flood of toggles: RSS back within 64 kB ($rss0 -> $rss1 kB)" \
-	test "$rss1" -le $((rss0 + 64))
+[ -n "${G2M_MEMCHECK:-}" ] ||
+	check "flood of toggles: RSS back within 64 kB ($rss0 -> $rss1 kB)" \
+		test "$rss1" -le $((rss0 + 64))
 check "floods: no error reported for good commands" test "$(errors)" = 0
 pub public/led on
 check "after the floods: commands still work" wait_for 3 sim_is "$CHIP" "$LED" 1
