@@ -486,6 +486,10 @@ void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 		m->last_in_ms = now_ms();
 		mosquitto_loop_read(m->mosq, 1);
 	}
+	/* What the read queued (acknowledgements, states published by the
+	 * message handler) goes out now, not after one more poll(). */
+	if (!writable && readable && m->connected)
+		writable = mosquitto_want_write(m->mosq);
 	if (writable && mosquitto_socket(m->mosq) >= 0)
 		mosquitto_loop_write(m->mosq, 1);
 	check_handshake(m);
