@@ -35,8 +35,8 @@ struct mqtt {
 	struct mosquitto *mosq;
 	char *host;
 	int port;
-	int keepalive; /* seconds: a silent broker is given up after this long */
-	int ping_s; /* the MQTT keep-alive: half of it, or what the broker imposes */
+	int ping_s; /* the MQTT keep-alive: half the configured keepalive, or what
+		     * the broker imposes; a broker silent for twice it is given up */
 	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
 	bool connected;
 	bool v5; /* MQTT 5 until the broker turns it down */
@@ -212,9 +212,6 @@ static struct pending *pending_slot(struct mqtt *m, int mid)
 	return &m->pending[(unsigned int)mid % PENDING_SLOTS];
 }
 
-/* PUBACK (QoS 1) or PUBREC (QoS 2) of one of our publications. Only MQTT 5
- * carries a reason code; mosquitto answers 0x87 "Not authorized" to a
- * publication its access rules deny. */
 /* A burst of states that the broker took in slowly sat in libmosquitto's
  * queue; once it is gone, give the heap it grew back to the system, or the
  * resident size would stay at the burst's high-water mark for good. */
@@ -243,7 +240,9 @@ static void note_delivered(struct mqtt *m)
 	}
 }
 
-/* Called when a QoS 0 publication is written, a QoS 1/2 one acknowledged. */
+/* A QoS 0 publication of ours was written, a QoS 1/2 one acknowledged. Only
+ * MQTT 5 carries a reason code; mosquitto answers 0x87 "Not authorized" to a
+ * publication its access rules deny. */
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_code,
 		       const mosquitto_property *props)
 {
@@ -361,7 +360,6 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	}
 	m->port = cfg->port;
 	m->tls = cfg->tls.enabled;
-	m->keepalive = cfg->keepalive;
 	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
 	m->ctx = ctx;
