@@ -32,9 +32,9 @@ int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 		    struct line_state *lines, bool check_free, FILE *errors);
 
 /* Requests every line whose gpio is NULL and that is not deferred, outputs
- * with their value (for a
- * fresh state: the configured initial value). On failure releases what it
- * requested in this call (lines it did not request stay) and returns -1. */
+ * with their value (for a fresh state: the configured initial value). On
+ * failure releases what it requested in this call (lines it did not request
+ * stay) and returns -1. */
 int lineset_request(struct gpio_chips *chips, const struct config *cfg,
 		    struct line_state *lines, FILE *errors);
 
