@@ -60,6 +60,7 @@ struct bridge {
 	struct backoff backoff;
 	struct error_budget errors;
 	long long connected_ms; /* when the broker accepted us, 0 while not */
+	bool states_due; /* every state to be published before the next poll() */
 };
 
 static long long now_ms(void)
@@ -152,9 +153,13 @@ static void publish_state(struct bridge *b, const struct line_state *l)
 		     l->cfg->retain);
 }
 
-static void publish_all(struct bridge *b)
+/* After the connected handler returned, so that its subscription and
+ * "online" are on the wire before a thousand states are queued behind them. */
+static void publish_due_states(struct bridge *b)
 {
-	publish_text(b, b->plan.cfg.status_topic, "online", true);
+	if (!b->states_due)
+		return;
+	b->states_due = false;
 	for (size_t i = 0; i < b->plan.cfg.n_lines; i++)
 		publish_state(b, &b->plan.lines[i]);
 }
@@ -257,7 +262,8 @@ static void on_connected(void *ctx)
 		b->connected_ms = now_ms();
 	mqtt_subscribe(b->mqtt, b->plan.command_topics, b->plan.n_command_topics,
 		       b->plan.cfg.mqtt.qos);
-	publish_all(b);
+	publish_text(b, b->plan.cfg.status_topic, "online", true);
+	b->states_due = true;
 	/* The broker may have set a shorter keep-alive. */
 	timer_arm(b->keepalive_fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
@@ -312,13 +318,16 @@ static void on_mqtt_io(void *ctx, int fd, short revents)
 		timer_arm(b->keepalive_fd, mqtt_keepalive_due_ms(b->mqtt), false);
 }
 
-/* Before each poll: watch the socket libmosquitto has now, for writing only
- * while it has something to send. */
+/* Before each poll: publish the states a new connection is owed, then watch
+ * the socket libmosquitto has now, for writing only while it has something
+ * to send. */
 static void prepare_poll(void *ctx)
 {
 	struct bridge *b = ctx;
-	int fd = mqtt_fd(b->mqtt);
+	int fd;
 
+	publish_due_states(b);
+	fd = mqtt_fd(b->mqtt);
 	if (b->mqtt_watched_fd >= 0 && b->mqtt_watched_fd != fd)
 		loop_unwatch(b->loop, b->mqtt_watched_fd);
 	b->mqtt_watched_fd = fd;

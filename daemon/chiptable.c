@@ -14,6 +14,7 @@ struct chip {
 	char *label;
 	char *path;
 	unsigned int num_lines;
+	bool names_read;
 };
 
 struct chip_table {
@@ -21,15 +22,21 @@ struct chip_table {
 	size_t count;
 	size_t allocated;
 	struct line_names *names;
+	chip_table_names_fn read_names;
+	void *ctx;
 };
 
-struct chip_table *chip_table_new(void)
+struct chip_table *chip_table_new(chip_table_names_fn read_names, void *ctx)
 {
 	struct chip_table *t = calloc(1, sizeof(*t));
 
 	if (t && !(t->names = line_names_new())) {
 		free(t);
 		return NULL;
+	}
+	if (t) {
+		t->read_names = read_names;
+		t->ctx = ctx;
 	}
 	return t;
 }
@@ -51,7 +58,8 @@ void chip_table_free(struct chip_table *t)
 int chip_table_add_chip(struct chip_table *t, const char *name, const char *label,
 			const char *path, unsigned int num_lines)
 {
-	struct chip c = { strdup(name), strdup(label ? label : ""), strdup(path), num_lines };
+	struct chip c = { strdup(name), strdup(label ? label : ""), strdup(path), num_lines,
+			  false };
 
 	if (t->count == t->allocated) {
 		size_t more = t->allocated ? 2 * t->allocated : 8;
@@ -72,14 +80,10 @@ int chip_table_add_chip(struct chip_table *t, const char *name, const char *labe
 	return 0;
 }
 
-int chip_table_add_line(struct chip_table *t, unsigned int offset, const char *name)
+int chip_table_add_line(struct chip_table *t, size_t chip, unsigned int offset,
+			const char *name)
 {
-	return line_names_add(t->names, name, t->count - 1, offset);
-}
-
-void chip_table_seal(struct chip_table *t)
-{
-	line_names_seal(t->names);
+	return line_names_add(t->names, name, chip, offset);
 }
 
 size_t chip_table_count(const struct chip_table *t)
@@ -139,6 +143,24 @@ static bool chip_matches(const struct chip *chip, const char *spec)
 	return strcmp(spec, chip->name) == 0 || strcmp(spec, chip->label) == 0;
 }
 
+/* Reads the names of every chip that spec matches, once. */
+static int read_names(struct chip_table *t, const char *spec, char *err, size_t errlen)
+{
+	bool added = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < t->count && ret == 0; i++) {
+		if (t->chips[i].names_read || !chip_matches(&t->chips[i], spec))
+			continue;
+		t->chips[i].names_read = true;
+		ret = t->read_names(t->ctx, t, i, err, errlen);
+		added = true;
+	}
+	if (added)
+		line_names_seal(t->names);
+	return ret;
+}
+
 /* How many chips match spec, the first of them in *index. */
 static size_t match_chips(const struct chip_table *t, const char *spec, size_t *index)
 {
@@ -183,11 +205,15 @@ static size_t find_named(const struct chip_table *t, const char *spec, const cha
 	return found;
 }
 
-static int find_by_name(const struct chip_table *t, const char *chip, const char *name,
+static int find_by_name(struct chip_table *t, const char *chip, const char *name,
 			struct gpio_ref *ref, char *err, size_t errlen)
 {
 	struct line_name_hit hits[2];
-	size_t found = find_named(t, chip, name, hits);
+	size_t found;
+
+	if (read_names(t, chip, err, errlen) < 0)
+		return -1;
+	found = find_named(t, chip, name, hits);
 
 	if (found == 1) {
 		*ref = (struct gpio_ref){ hits[0].chip, hits[0].offset };
@@ -229,7 +255,7 @@ static int find_by_offset(const struct chip_table *t, const char *chip, unsigned
 	return 0;
 }
 
-int chip_table_find(const struct chip_table *t, const char *chip, const char *name,
+int chip_table_find(struct chip_table *t, const char *chip, const char *name,
 		    unsigned int offset, struct gpio_ref *ref, char *err, size_t errlen)
 {
 	size_t index;

@@ -43,7 +43,8 @@ struct gpio_settings {
  * kernel's monotonic timestamp of the edge. */
 typedef void (*gpio_edge_fn)(void *ctx, int value, uint64_t timestamp_ns);
 
-/* Opens every /dev/gpiochipN and indexes its line names once. */
+/* Opens every /dev/gpiochipN. A chip's line names are read, once, when a
+ * lookup by name first needs them; lines found by offset are read alone. */
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen);
 void gpio_chips_close(struct gpio_chips *chips);
 

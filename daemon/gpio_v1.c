@@ -20,7 +20,7 @@
 
 struct gpio_chips {
 	struct gpiod_chip **chips; /* in the order of the table's chips */
-	struct gpiod_line ***lines; /* per chip, per offset: read when indexed */
+	struct gpiod_line ***lines; /* per chip, per offset: read when first needed */
 	size_t count;
 	struct chip_table *table;
 	bool requested; /* since then, line use must be read again */
@@ -49,31 +49,38 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Adds the chip, and the names of its lines, to the table. Each line is read
- * here once (libgpiod 1.6 reads a line's info whenever it hands it out); the
- * handles are kept so that nothing reads it again before it is requested. */
-static int add_to_table(struct chip_table *table, struct gpiod_chip *chip,
-			struct gpiod_line **lines)
+/* The handle of a line, read once (libgpiod 1.6 reads a line's info whenever
+ * it hands it out) and kept so that nothing reads it again before it is
+ * requested; NULL when it cannot be read. */
+static struct gpiod_line *ref_line(struct gpio_chips *c, const struct gpio_ref *ref)
 {
-	unsigned int n = gpiod_chip_num_lines(chip);
-	char path[64];
+	struct gpiod_line **line = &c->lines[ref->chip][ref->offset];
 
-	snprintf(path, sizeof(path), "/dev/%s", gpiod_chip_name(chip));
-	if (chip_table_add_chip(table, gpiod_chip_name(chip), gpiod_chip_label(chip), path, n) < 0)
-		return -1;
+	if (!*line)
+		*line = gpiod_chip_get_line(c->chips[ref->chip], ref->offset);
+	return *line;
+}
+
+/* chip_table_names_fn: a lookup by name needs this chip's line names. */
+static int read_names(void *ctx, struct chip_table *table, size_t chip, char *err,
+		      size_t errlen)
+{
+	struct gpio_chips *c = ctx;
+	unsigned int n = chip_table_num_lines(table, chip);
+
 	for (unsigned int off = 0; off < n; off++) {
-		const char *name;
+		struct gpiod_line *line = ref_line(c, &(struct gpio_ref){ chip, off });
+		const char *name = line ? gpiod_line_name(line) : NULL;
 
-		lines[off] = gpiod_chip_get_line(chip, off);
-		name = lines[off] ? gpiod_line_name(lines[off]) : NULL;
-		if (name && *name && chip_table_add_line(table, off, name) < 0)
-			return -1;
+		if (name && *name && chip_table_add_line(table, chip, off, name) < 0)
+			return fail(err, errlen, "out of memory indexing GPIO line names");
 	}
 	return 0;
 }
 
 static int add_chip(struct gpio_chips *c, struct gpiod_chip *chip)
 {
+	char path[64];
 	struct gpiod_chip **more = realloc(c->chips, (c->count + 1) * sizeof(*more));
 	struct gpiod_line ***more_lines = realloc(c->lines, (c->count + 1) * sizeof(*more_lines));
 	struct gpiod_line **lines = calloc(gpiod_chip_num_lines(chip) + 1, sizeof(*lines));
@@ -87,9 +94,11 @@ static int add_chip(struct gpio_chips *c, struct gpiod_chip *chip)
 		gpiod_chip_close(chip);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "/dev/%s", gpiod_chip_name(chip));
 	c->chips[c->count] = chip;
 	c->lines[c->count++] = lines;
-	return add_to_table(c->table, chip, lines);
+	return chip_table_add_chip(c->table, gpiod_chip_name(chip), gpiod_chip_label(chip), path,
+				   gpiod_chip_num_lines(chip));
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -98,7 +107,7 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	struct gpiod_chip_iter *iter;
 	struct gpiod_chip *chip;
 
-	if (!c || !(c->table = chip_table_new()))
+	if (!c || !(c->table = chip_table_new(read_names, c)))
 		goto nomem;
 	iter = gpiod_chip_iter_new();
 	if (!iter) {
@@ -112,7 +121,6 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 		}
 	}
 	gpiod_chip_iter_free_noclose(iter);
-	chip_table_seal(c->table);
 	return c;
 nomem:
 	fail(err, errlen, "out of memory");
@@ -141,17 +149,6 @@ int gpio_chips_find(struct gpio_chips *c, const char *chip, const char *name,
 	return chip_table_find(c->table, chip, name, offset, ref, err, errlen);
 }
 
-/* The handle read when the chips were opened; asked for again only if that
- * read failed. */
-static struct gpiod_line *ref_line(struct gpio_chips *c, const struct gpio_ref *ref)
-{
-	struct gpiod_line **line = &c->lines[ref->chip][ref->offset];
-
-	if (!*line)
-		*line = gpiod_chip_get_line(c->chips[ref->chip], ref->offset);
-	return *line;
-}
-
 const char *gpio_ref_describe(struct gpio_chips *c, const struct gpio_ref *ref, char *buf,
 			      size_t len)
 {
@@ -173,8 +170,8 @@ static int in_use(struct gpio_chips *c, const struct gpio_ref *ref, struct gpiod
 		    gpiod_line_consumer(line) ? gpiod_line_consumer(line) : "the kernel");
 }
 
-/* Until the first request, the use read when the chips were opened is recent
- * enough: a line taken since then fails its request with EBUSY. */
+/* Until the first request, the use read when the line was first looked at is
+ * recent enough: a line taken since then fails its request with EBUSY. */
 int gpio_check_free(struct gpio_chips *c, const struct gpio_ref *ref, char *err, size_t errlen)
 {
 	struct gpiod_line *line = ref_line(c, ref);

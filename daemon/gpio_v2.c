@@ -1,8 +1,9 @@
 /* gpio for the libgpiod 2.x API (2.1 or later: nothing newer is used).
  *
- * Every chip is opened once and stays open for the life of the catalogue; line
- * names are read once into the chip table, so finding a line by name is a
- * binary search however many lines the board has. Bias, drive, active-low,
+ * Every chip is opened once and stays open for the life of the catalogue; a
+ * chip's line names are read into the chip table once a lookup by name needs
+ * them, so finding a line by name is a binary search however many lines the
+ * board has. Bias, drive, active-low,
  * initial value and debounce all go into the kernel request itself.
  */
 #include "gpio.h"
@@ -29,7 +30,7 @@
 
 struct gpio_chips {
 	struct gpiod_chip **handles; /* in the order of the table's chips */
-	bool **used;                 /* per chip, per offset: as read when indexed */
+	bool **used; /* per chip, per offset, as read with the names; NULL until then */
 	size_t num_chips;
 	struct chip_table *table;
 	bool requested; /* since then, line use must be read again */
@@ -97,45 +98,60 @@ out:
 
 /* ---- catalogue ----------------------------------------------------------- */
 
-/* Adds the chip behind handle, and the names of its lines, to the table;
- * notes which lines are in use on the way, which saves reading them again. */
 static int add_to_table(struct chip_table *table, struct gpiod_chip *handle, const char *path,
-			bool **used, char *err, size_t errlen)
+			char *err, size_t errlen)
 {
 	struct gpiod_chip_info *info = gpiod_chip_get_info(handle);
-	unsigned int num_lines;
 	int ret;
 
 	if (!info) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	num_lines = (unsigned int)gpiod_chip_info_get_num_lines(info);
 	ret = chip_table_add_chip(table, gpiod_chip_info_get_name(info),
-				  gpiod_chip_info_get_label(info), path, num_lines);
+				  gpiod_chip_info_get_label(info), path,
+				  (unsigned int)gpiod_chip_info_get_num_lines(info));
 	gpiod_chip_info_free(info);
-	*used = calloc(num_lines + 1, sizeof(**used));
-	if (ret < 0 || !*used) {
+	if (ret < 0)
 		snprintf(err, errlen, "out of memory opening %s", path);
+	return ret;
+}
+
+/* chip_table_names_fn: a lookup by name needs this chip's line names. Notes
+ * which lines are in use on the way, which saves reading them again. */
+static int read_names(void *ctx, struct chip_table *table, size_t chip, char *err,
+		      size_t errlen)
+{
+	struct gpio_chips *chips = ctx;
+	unsigned int num_lines = chip_table_num_lines(table, chip);
+	bool *used = calloc(num_lines + 1, sizeof(*used));
+
+	if (!used) {
+		snprintf(err, errlen, "out of memory indexing GPIO line names");
 		return -1;
 	}
 	for (unsigned int i = 0; i < num_lines; i++) {
-		struct gpiod_line_info *line = gpiod_chip_get_line_info(handle, i);
+		struct gpiod_line_info *line = gpiod_chip_get_line_info(chips->handles[chip], i);
 		const char *name;
+		int ret;
 
 		if (!line) {
-			snprintf(err, errlen, "cannot read %s line %u: %s", path, i, strerror(errno));
+			snprintf(err, errlen, "cannot read %s line %u: %s",
+				 chip_table_name(table, chip), i, strerror(errno));
+			free(used);
 			return -1;
 		}
 		name = gpiod_line_info_get_name(line);
-		(*used)[i] = gpiod_line_info_is_used(line);
-		ret = name && *name ? chip_table_add_line(table, i, name) : 0;
+		used[i] = gpiod_line_info_is_used(line);
+		ret = name && *name ? chip_table_add_line(table, chip, i, name) : 0;
 		gpiod_line_info_free(line);
 		if (ret < 0) {
-			snprintf(err, errlen, "out of memory indexing the lines of %s", path);
+			snprintf(err, errlen, "out of memory indexing GPIO line names");
+			free(used);
 			return -1;
 		}
 	}
+	chips->used[chip] = used;
 	return 0;
 }
 
@@ -149,8 +165,7 @@ static int chip_open(struct gpio_chips *chips, const char *path, char *err, size
 	}
 	chips->handles[chips->num_chips] = handle;
 	chips->num_chips++;
-	return add_to_table(chips->table, handle, path, &chips->used[chips->num_chips - 1], err,
-			    errlen);
+	return add_to_table(chips->table, handle, path, err, errlen);
 }
 
 struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
@@ -159,7 +174,7 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	char **paths = NULL;
 	int count = 0;
 
-	if (!chips || !(chips->table = chip_table_new())) {
+	if (!chips || !(chips->table = chip_table_new(read_names, chips))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -175,7 +190,6 @@ struct gpio_chips *gpio_chips_open(char *err, size_t errlen)
 	for (int i = 0; i < count; i++)
 		if (chip_open(chips, paths[i], err, errlen) < 0)
 			goto fail;
-	chip_table_seal(chips->table);
 	free_paths(paths, count);
 	return chips;
 
@@ -249,8 +263,8 @@ static void describe_user(struct gpiod_line_info *info, const char *what, char *
 			 what);
 }
 
-/* Until the first request, the use read when the chips were opened is recent
- * enough: a line taken since then fails its request with EBUSY. */
+/* Until the first request, the use read with the names is recent enough: a
+ * line taken since then fails its request with EBUSY. */
 int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *err,
 		    size_t errlen)
 {
@@ -262,7 +276,7 @@ int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *
 		gpio_ref_describe(chips, ref, err, errlen);
 		return -1;
 	}
-	if (!chips->requested && !chips->used[ref->chip][ref->offset])
+	if (!chips->requested && chips->used[ref->chip] && !chips->used[ref->chip][ref->offset])
 		return 0;
 	info = gpiod_chip_get_line_info(chips->handles[ref->chip], ref->offset);
 	if (!info) {

@@ -1,6 +1,6 @@
-/* linenames: index of GPIO line names across chips, built once when the
- * chips are opened so that finding a line by name does not ask the kernel
- * again. Pure: no I/O. Names are copied; line_names_free() frees them. */
+/* linenames: index of GPIO line names across chips, built as chips' names
+ * are read so that finding a line by name does not ask the kernel again.
+ * Pure: no I/O. Names are copied; line_names_free() frees them. */
 #ifndef GPIO2MQTT_LINENAMES_H
 #define GPIO2MQTT_LINENAMES_H
 
@@ -21,7 +21,8 @@ void line_names_free(struct line_names *n);
 /* 0, or -1 (ENOMEM). Unnamed lines need not be added. */
 int line_names_add(struct line_names *n, const char *name, size_t chip, unsigned int offset);
 
-/* Sorts the index; call after the last add and before any find. */
+/* Sorts the index; call after adding and before finding (adding more later
+ * needs another seal). */
 void line_names_seal(struct line_names *n);
 
 /* Stores up to max lines called name (on chip, unless LINE_NAMES_ANY_CHIP)

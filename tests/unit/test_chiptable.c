@@ -9,20 +9,51 @@
 
 /* Two chips with the same label (as boards with several GPIO expanders
  * have) and a third one; LED is on two chips. */
+static const struct {
+	size_t chip;
+	unsigned int offset;
+	const char *name;
+} board_names[] = { { 0, 17, "GPIO17" }, { 0, 13, "LED" }, { 1, 2, "RELAY" }, { 2, 5, "LED" } };
+
+/* How often each chip's names were asked for. */
+static unsigned int names_read[3];
+
+static int read_board_names(void *ctx, struct chip_table *t, size_t chip, char *err,
+			    size_t errlen)
+{
+	(void)ctx;
+	ck_assert_uint_lt(chip, 3);
+	names_read[chip]++;
+	for (size_t i = 0; i < sizeof(board_names) / sizeof(board_names[0]); i++)
+		if (board_names[i].chip == chip &&
+		    chip_table_add_line(t, chip, board_names[i].offset, board_names[i].name) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	return 0;
+}
+
 static struct chip_table *board(void)
 {
-	struct chip_table *t = chip_table_new();
+	struct chip_table *t = chip_table_new(read_board_names, NULL);
 
 	ck_assert_ptr_nonnull(t);
+	memset(names_read, 0, sizeof(names_read));
 	ck_assert_int_eq(chip_table_add_chip(t, "gpiochip0", "pinctrl-rp1", "/dev/gpiochip0", 54), 0);
-	ck_assert_int_eq(chip_table_add_line(t, 17, "GPIO17"), 0);
-	ck_assert_int_eq(chip_table_add_line(t, 13, "LED"), 0);
 	ck_assert_int_eq(chip_table_add_chip(t, "gpiochip1", "expander", "/dev/gpiochip1", 8), 0);
-	ck_assert_int_eq(chip_table_add_line(t, 2, "RELAY"), 0);
 	ck_assert_int_eq(chip_table_add_chip(t, "gpiochip2", "expander", "/dev/gpiochip2", 16), 0);
-	ck_assert_int_eq(chip_table_add_line(t, 5, "LED"), 0);
-	chip_table_seal(t);
 	return t;
+}
+
+/* For tables whose names no test asks for. */
+static int no_names(void *ctx, struct chip_table *t, size_t chip, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)t;
+	(void)chip;
+	(void)err;
+	(void)errlen;
+	return 0;
 }
 
 struct found {
@@ -31,7 +62,7 @@ struct found {
 	char err[256];
 };
 
-static struct found find(const struct chip_table *t, const char *chip, const char *name,
+static struct found find(struct chip_table *t, const char *chip, const char *name,
 			 unsigned int offset)
 {
 	struct found f = { .ref = { 99, 99 } };
@@ -113,9 +144,8 @@ END_TEST
 START_TEST(test_unknown_chip_lists_the_chips)
 {
 	struct chip_table *t = board();
-	struct chip_table *none = chip_table_new();
+	struct chip_table *none = chip_table_new(no_names, NULL);
 
-	chip_table_seal(none);
 	expect_refused(find(t, "gpiochip9", "LED", 0), "no GPIO chip \"gpiochip9\"");
 	expect_refused(find(t, "gpiochip9", NULL, 0), "gpiochip1 [expander]");
 	expect_refused(find(t, "/dev/gpiochip", NULL, 0), "no GPIO chip");
@@ -126,11 +156,53 @@ START_TEST(test_unknown_chip_lists_the_chips)
 }
 END_TEST
 
+/* Names are read only from the chips a lookup by name covers, once each:
+ * a mapping by offset reads none. */
+START_TEST(test_names_read_when_needed)
+{
+	struct chip_table *t = board();
+
+	expect_line(find(t, "gpiochip1", NULL, 7), 1, 7);
+	ck_assert_uint_eq(names_read[0] + names_read[1] + names_read[2], 0);
+	expect_line(find(t, "expander", "RELAY", 0), 1, 2);
+	ck_assert_uint_eq(names_read[0], 0);
+	ck_assert_uint_eq(names_read[1], 1);
+	ck_assert_uint_eq(names_read[2], 1);
+	/* Names read later join the index: gpiochip0's LED now makes two. */
+	expect_line(find(t, "gpiochip0", "GPIO17", 0), 0, 17);
+	expect_refused(find(t, NULL, "LED", 0), "2 GPIO lines are named \"LED\"");
+	ck_assert_uint_eq(names_read[0], 1);
+	ck_assert_uint_eq(names_read[1], 1);
+	ck_assert_uint_eq(names_read[2], 1);
+	chip_table_free(t);
+}
+END_TEST
+
+static int failing_names(void *ctx, struct chip_table *t, size_t chip, char *err,
+			 size_t errlen)
+{
+	(void)ctx;
+	(void)t;
+	snprintf(err, errlen, "cannot read chip %zu", chip);
+	return -1;
+}
+
+START_TEST(test_names_that_cannot_be_read)
+{
+	struct chip_table *t = chip_table_new(failing_names, NULL);
+
+	ck_assert_int_eq(chip_table_add_chip(t, "gpiochip0", "", "/dev/gpiochip0", 4), 0);
+	expect_refused(find(t, NULL, "LED", 0), "cannot read chip 0");
+	expect_line(find(t, "gpiochip0", NULL, 3), 0, 3);
+	chip_table_free(t);
+}
+END_TEST
+
 /* A chip given as a symbolic link to its device is the same chip. */
 START_TEST(test_path_through_a_symlink)
 {
 	char dir[] = "/tmp/chiptable.XXXXXX", dev[64], link[64];
-	struct chip_table *t = chip_table_new();
+	struct chip_table *t = chip_table_new(no_names, NULL);
 	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -141,7 +213,6 @@ START_TEST(test_path_through_a_symlink)
 	fclose(f);
 	ck_assert_int_eq(symlink("gpiochip7", link), 0);
 	ck_assert_int_eq(chip_table_add_chip(t, "gpiochip7", "", dev, 4), 0);
-	chip_table_seal(t);
 	expect_line(find(t, link, NULL, 3), 0, 3);
 	expect_refused(find(t, "header", NULL, 3), "no GPIO chip");
 	unlink(link);
@@ -162,6 +233,8 @@ Suite *chiptable_suite(void)
 	tcase_add_test(tc, test_by_offset);
 	tcase_add_test(tc, test_unknown_chip_lists_the_chips);
 	tcase_add_test(tc, test_path_through_a_symlink);
+	tcase_add_test(tc, test_names_read_when_needed);
+	tcase_add_test(tc, test_names_that_cannot_be_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

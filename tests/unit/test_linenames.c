@@ -64,6 +64,30 @@ START_TEST(test_unknown_name_finds_nothing)
 }
 END_TEST
 
+/* Names of a chip read later join an index already searched. */
+START_TEST(test_added_after_sealing)
+{
+	struct line_names *n = line_names_new();
+	struct line_name_hit hits[2] = { UNTOUCHED, UNTOUCHED };
+
+	ck_assert_int_eq(line_names_add(n, "LED", 1, 4), 0);
+	ck_assert_int_eq(line_names_add(n, "RELAY", 1, 2), 0);
+	line_names_seal(n);
+	ck_assert_uint_eq(line_names_find(n, "LED", LINE_NAMES_ANY_CHIP, hits, 2), 1);
+	ck_assert_int_eq(line_names_add(n, "LED", 0, 9), 0);
+	ck_assert_int_eq(line_names_add(n, "BUTTON", 0, 3), 0);
+	line_names_seal(n);
+	ck_assert_uint_eq(line_names_find(n, "LED", LINE_NAMES_ANY_CHIP, hits, 2), 2);
+	expect_hit(&hits[0], 0, 9);
+	expect_hit(&hits[1], 1, 4);
+	ck_assert_uint_eq(line_names_find(n, "BUTTON", 0, hits, 1), 1);
+	expect_hit(&hits[0], 0, 3);
+	ck_assert_uint_eq(line_names_find(n, "RELAY", 1, hits, 1), 1);
+	expect_hit(&hits[0], 1, 2);
+	line_names_free(n);
+}
+END_TEST
+
 START_TEST(test_empty_index)
 {
 	struct line_names *n = line_names_new();
@@ -186,6 +210,7 @@ Suite *linenames_suite(void)
 	tcase_add_test(tc, test_unique_name_is_found);
 	tcase_add_test(tc, test_unknown_name_finds_nothing);
 	tcase_add_test(tc, test_empty_index);
+	tcase_add_test(tc, test_added_after_sealing);
 	tcase_add_test(tc, test_duplicates_across_chips_in_chip_order);
 	tcase_add_test(tc, test_chip_filter);
 	tcase_add_test(tc, test_max_hits_counts_all_stores_max);
