@@ -19,8 +19,7 @@
 # same path), and does not leak into child processes. It is the same as
 #   LDFLAGS=-Wl,-rpath,$(PKG_CONFIG_PATH=<dir> pkg-config --variable=libdir libgpiod)
 #
-# apt runs with a sources list and package lists of its own under the cache,
-# so the machine's apt configuration is neither needed nor changed.
+# apt runs with state of its own under the cache (tests/lib/archive.sh).
 #
 # Environment: GPIO2MQTT_TEST_CACHE (default /var/cache/gpio2mqtt-tests),
 # GPIOD2_SUITE (default bookworm-backports), GPIOD2_MIRROR (default
@@ -31,38 +30,20 @@ CACHE=${GPIO2MQTT_TEST_CACHE:-/var/cache/gpio2mqtt-tests}
 SUITE=${GPIOD2_SUITE:-bookworm-backports}
 DEV_PKG=libgpiod-dev
 MIRROR=${GPIOD2_MIRROR:-http://deb.debian.org/debian}
+# shellcheck disable=SC2034 # APT_DIR and APT_TIMEOUT: for tests/lib/archive.sh
 APT_DIR="$CACHE/apt-$SUITE"
-APT_OPTS="-q -o Acquire::Retries=2 -o Acquire::http::Timeout=30
- -o Dir::Etc::SourceList=$APT_DIR/sources.list -o Dir::Etc::SourceParts=-
- -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR/cache
- -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
 APT_TIMEOUT=300
 
 log() { echo "gpiod2-fetch: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-# Version of the -dev package in $SUITE, empty when apt does not know it.
-dev_version() {
-	# shellcheck disable=SC2086
-	apt-cache $APT_OPTS show "$DEV_PKG/$SUITE" 2>/dev/null |
-		sed -n 's/^Version: //p' | head -n 1
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/archive.sh
+. "$(dirname "$0")/../lib/archive.sh"
 
 # The runtime package that the -dev package depends on (libgpiod3 for 2.x).
 runtime_package() {
-	# shellcheck disable=SC2086
-	apt-cache $APT_OPTS show "$DEV_PKG/$SUITE" 2>/dev/null |
-		sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' |
+	archive_field "$DEV_PKG" Depends | tr ',' '\n' |
 		sed -n 's/^ *\(libgpiod[0-9][0-9]*\) .*/\1/p' | head -n 1
-}
-
-# Runs a command with a time limit, its output kept in $log_file and shown
-# only when it fails.
-bounded() {
-	if ! timeout "$APT_TIMEOUT" "$@" >"$log_file" 2>&1; then
-		cat "$log_file" >&2
-		die "failed (or timed out after ${APT_TIMEOUT}s): $*"
-	fi
 }
 
 # Points the .pc file's prefix into the cache, or writes one when the package
@@ -98,18 +79,13 @@ write_pc() {
 command -v apt-get >/dev/null || die "needs Debian's apt-get"
 command -v dpkg >/dev/null || die "needs dpkg"
 
-version=$(dev_version)
+version=$(archive_field "$DEV_PKG" Version)
 if [ -z "$version" ]; then
 	log "reading the package list of $SUITE from $MIRROR"
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" ||
-		die "cannot create $APT_DIR"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
-		>"$APT_DIR/sources.list"
 	log_file=$(mktemp)
 	trap 'rm -f "$log_file"' EXIT
-	# shellcheck disable=SC2086
-	bounded apt-get $APT_OPTS update
-	version=$(dev_version)
+	archive_refresh "$log_file"
+	version=$(archive_field "$DEV_PKG" Version)
 	[ -n "$version" ] || die "$DEV_PKG not found in $SUITE at $MIRROR"
 fi
 case $version in
@@ -134,9 +110,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/debs" "$work/root"
 
 log "downloading $DEV_PKG and $runtime $version from $SUITE"
-# shellcheck disable=SC2086
-(cd "$work/debs" && bounded apt-get $APT_OPTS download \
-	"$DEV_PKG/$SUITE" "$runtime/$SUITE")
+archive_download "$log_file" "$work/debs" "$DEV_PKG/$SUITE" "$runtime/$SUITE"
 for deb in "$work"/debs/*.deb; do
 	[ -f "$deb" ] || die "apt-get download produced no .deb"
 	dpkg -x "$deb" "$work/root" || die "dpkg -x $deb failed"

@@ -6,9 +6,8 @@
 # The source comes from trixie-backports: since Linux 6.13, 64-bit UML has
 # 4-level page tables, which give its processes the 47-bit address space that
 # AddressSanitizer's fixed shadow layout needs (6.12's 3 levels give 512 GiB).
-# apt runs with a sources list and package lists of its own under the cache,
-# so the machine's apt configuration is neither needed nor changed; once the
-# kernel is built, a second run needs no network.
+# apt runs with state of its own under the cache (tests/lib/archive.sh); once
+# the kernel is built, a second run needs no network.
 #
 # Environment: GPIO2MQTT_TEST_CACHE (default /var/cache/gpio2mqtt-tests),
 # UML_SOURCE_PACKAGE (default linux-source-7.3), UML_SOURCE_SUITE (default
@@ -19,11 +18,8 @@ CACHE=${GPIO2MQTT_TEST_CACHE:-/var/cache/gpio2mqtt-tests}
 SRC_PKG=${UML_SOURCE_PACKAGE:-linux-source-7.3}
 SUITE=${UML_SOURCE_SUITE:-trixie-backports}
 MIRROR=${UML_SOURCE_MIRROR:-http://deb.debian.org/debian}
+# shellcheck disable=SC2034 # APT_DIR and APT_TIMEOUT: for tests/lib/archive.sh
 APT_DIR="$CACHE/apt-$SUITE"
-APT_OPTS="-q -o Acquire::Retries=2 -o Acquire::http::Timeout=30
- -o Dir::Etc::SourceList=$APT_DIR/sources.list -o Dir::Etc::SourceParts=-
- -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR/cache
- -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
 APT_TIMEOUT=600
 BUILD_TOOLS="flex bison bc xz-utils make gcc libc6-dev"
 # Why the PCI/virtio options: without them UML has too few IRQs for gpio-sim's
@@ -37,11 +33,12 @@ RECIPE="$SRC_PKG $OPTIONS UML_PCI_OVER_VIRTIO_DEVICE_ID=0 v1"
 log() { echo "build-kernel: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# shellcheck source-path=SCRIPTDIR source=../lib/archive.sh
+. "$(dirname "$0")/../lib/archive.sh"
+
 # Version of the source package in $SUITE's cached list, empty when unknown.
 source_version() {
-	# shellcheck disable=SC2086
-	apt-cache $APT_OPTS show "$SRC_PKG/$SUITE" 2>/dev/null |
-		sed -n 's/^Version: //p' | head -n 1
+	archive_field "$SRC_PKG" Version
 }
 
 # Directory of the kernel built from source version $1 with this recipe.
@@ -50,29 +47,16 @@ kernel_dir() {
 	echo "$CACHE/uml-$key"
 }
 
-# Runs a command with a time limit, its output shown only when it fails.
-bounded() {
-	if ! timeout "$APT_TIMEOUT" "$@" >"$work/apt.log" 2>&1; then
-		cat "$work/apt.log" >&2
-		die "failed (or timed out after ${APT_TIMEOUT}s): $*"
-	fi
-}
-
 refresh_list() {
 	log "reading the package list of $SUITE from $MIRROR"
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $SUITE main" \
-		>"$APT_DIR/sources.list"
-	# shellcheck disable=SC2086
-	bounded apt-get $APT_OPTS update
+	archive_refresh "$work/apt.log"
 }
 
 # Downloads the source package into $work and unpacks its tree there.
 unpack_source() {
 	log "downloading $SRC_PKG $version from $SUITE"
 	mkdir "$work/deb" "$work/pkg"
-	# shellcheck disable=SC2086
-	(cd "$work/deb" && bounded apt-get $APT_OPTS download "$SRC_PKG/$SUITE")
+	archive_download "$work/apt.log" "$work/deb" "$SRC_PKG/$SUITE"
 	dpkg -x "$work"/deb/*.deb "$work/pkg"
 	rm -rf "$work/deb"
 	tarball=$(find "$work/pkg/usr/src" -name "$SRC_PKG.tar.*" | head -n 1)
