@@ -28,7 +28,10 @@ BUILD_TOOLS="flex bison bc xz-utils make gcc libc6-dev"
 OPTIONS="GPIOLIB GPIO_CDEV GPIO_CDEV_V1 GPIO_SIM CONFIGFS_FS HOSTFS DEVTMPFS
  DEVTMPFS_MOUNT VIRTIO_UML UML_PCI_OVER_VIRTIO UNIX INET SIGNALFD TIMERFD EVENTFD
  EPOLL TMPFS BINFMT_ELF BPF_SYSCALL CGROUP_BPF"
-RECIPE="$SRC_PKG $OPTIONS UML_PCI_OVER_VIRTIO_DEVICE_ID=0 v1"
+# UML fixes its tick at HZ=100 in arch/um/Kconfig; gpio-sim's edges wait for
+# the next tick, which on hardware they would not. 1000 makes that wait 1 ms.
+TICK_HZ=1000
+RECIPE="$SRC_PKG $OPTIONS UML_PCI_OVER_VIRTIO_DEVICE_ID=0 HZ=$TICK_HZ v1"
 
 log() { echo "build-kernel: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -65,7 +68,13 @@ unpack_source() {
 	rm -rf "$work/pkg"
 }
 
+# HZ has no prompt on UML: its default is the only way to set it.
+set_tick_rate() {
+	sed -i "/^config HZ\$/,/^\$/ s/^\(\tdefault\) [0-9][0-9]*\$/\1 $TICK_HZ/" arch/um/Kconfig
+}
+
 configure() {
+	set_tick_rate
 	make ARCH=um defconfig >&2
 	enable=""
 	for o in $OPTIONS; do enable="$enable -e $o"; done
@@ -75,6 +84,7 @@ configure() {
 	for o in $OPTIONS; do
 		grep -q "^CONFIG_$o=y" .config || die "CONFIG_$o did not stick"
 	done
+	grep -q "^CONFIG_HZ=$TICK_HZ\$" .config || die "CONFIG_HZ=$TICK_HZ did not stick"
 }
 
 version=$(source_version)
