@@ -3,8 +3,8 @@
  * Every chip is opened once and stays open for the life of the catalogue; a
  * chip's line names are read into the chip table once a lookup by name needs
  * them, so finding a line by name is a binary search however many lines the
- * board has. Bias, drive, active-low,
- * initial value and debounce all go into the kernel request itself.
+ * board has. Bias, drive, active-low, initial value and debounce all go into
+ * the kernel request itself.
  */
 #include "gpio.h"
 #include "chiptable.h"
