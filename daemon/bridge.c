@@ -19,6 +19,7 @@
 #include "mqtt.h"
 #include "notify.h"
 #include "payload.h"
+#include "subscriptions.h"
 
 #define FIRST_RETRY_MS 100
 #define GOODBYE_TIMEOUT_MS 2000
@@ -34,8 +35,7 @@ struct plan {
 	struct config cfg;
 	struct line_state *lines;
 	struct mapping *commands; /* command topic -> index into lines */
-	char **command_topics;    /* borrowed from cfg, for subscribing */
-	size_t n_command_topics;
+	struct subscriptions subs;
 };
 
 struct error_budget {
@@ -61,6 +61,7 @@ struct bridge {
 	struct error_budget errors;
 	long long connected_ms; /* when the broker accepted us, 0 while not */
 	bool states_due; /* every state to be published before the next poll() */
+	bool wildcard_refused; /* by the broker: subscribe to each command topic */
 };
 
 static long long now_ms(void)
@@ -79,37 +80,34 @@ static void plan_free(struct plan *p)
 		lineset_release(p->lines, p->cfg.n_lines);
 	free(p->lines);
 	mapping_free(p->commands);
-	free(p->command_topics);
+	subscriptions_free(&p->subs);
 	config_free(&p->cfg);
 	memset(p, 0, sizeof(*p));
 }
 
-static int plan_index_topics(struct plan *p)
+static int plan_index_topics(struct plan *p, bool wildcard_allowed)
 {
 	const struct config *cfg = &p->cfg;
 
 	p->commands = mapping_new(cfg->n_outputs);
-	p->command_topics = calloc(cfg->n_outputs + 1, sizeof(char *));
-	if (!p->commands || !p->command_topics)
+	if (!p->commands)
 		return -1;
-	for (size_t i = 0; i < cfg->n_outputs; i++) {
+	for (size_t i = 0; i < cfg->n_outputs; i++)
 		/* config_load already refused duplicate topics */
 		if (mapping_add(p->commands, cfg->lines[i].command_topic, i) < 0)
 			return -1;
-		p->command_topics[p->n_command_topics++] = cfg->lines[i].command_topic;
-	}
-	return 0;
+	return subscriptions_plan(&p->subs, cfg, wildcard_allowed);
 }
 
 /* Reads and checks a mapping; requests nothing. Errors go to stderr. */
 static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
-		     bool check_free)
+		     bool check_free, bool wildcard_allowed)
 {
 	memset(p, 0, sizeof(*p));
 	if (config_load(&p->cfg, path, stderr) < 0)
 		return -1;
 	p->lines = lineset_new(&p->cfg);
-	if (!p->lines || plan_index_topics(p) < 0) {
+	if (!p->lines || plan_index_topics(p, wildcard_allowed) < 0) {
 		log_error("out of memory");
 		goto fail;
 	}
@@ -132,7 +130,7 @@ int bridge_check(const char *path)
 		fprintf(stderr, "%s: %s\n", path, err);
 		return EXIT_CONFIG;
 	}
-	status = plan_load(&p, path, chips, false) == 0 ? EXIT_OK : EXIT_CONFIG;
+	status = plan_load(&p, path, chips, false, false) == 0 ? EXIT_OK : EXIT_CONFIG;
 	plan_free(&p);
 	gpio_chips_close(chips);
 	return status;
@@ -246,6 +244,31 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 	apply_command(b, &b->plan.lines[i], topic, payload, len);
 }
 
+/* A broker whose rules allow only exact filters refuses the wildcard: from
+ * then on each command topic is subscribed itself. */
+static void on_subscription_refused(void *ctx, const char *filter)
+{
+	struct bridge *b = ctx;
+	struct plan *p = &b->plan;
+
+	if (!p->subs.wildcard || strcmp(filter, p->subs.wildcard) != 0) {
+		log_error("the broker refused the subscription to \"%s\" (not allowed by its "
+			  "access rules?)",
+			  filter);
+		return;
+	}
+	log_info("the broker refused the subscription to \"%s\": subscribing to each "
+		 "command topic instead",
+		 filter);
+	b->wildcard_refused = true;
+	subscriptions_free(&p->subs);
+	if (subscriptions_plan(&p->subs, &p->cfg, false) < 0) {
+		log_error("out of memory");
+		return;
+	}
+	mqtt_subscribe(b->mqtt, p->subs.filters, p->subs.n, p->cfg.mqtt.qos);
+}
+
 static void schedule_reconnect(struct bridge *b)
 {
 	unsigned int delay = backoff_next(&b->backoff);
@@ -260,8 +283,7 @@ static void on_connected(void *ctx)
 
 	if (!b->connected_ms)
 		b->connected_ms = now_ms();
-	mqtt_subscribe(b->mqtt, b->plan.command_topics, b->plan.n_command_topics,
-		       b->plan.cfg.mqtt.qos);
+	mqtt_subscribe(b->mqtt, b->plan.subs.filters, b->plan.subs.n, b->plan.cfg.mqtt.qos);
 	publish_text(b, b->plan.cfg.status_topic, "online", true);
 	b->states_due = true;
 	/* The broker may have set a shorter keep-alive. */
@@ -470,20 +492,27 @@ static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
 	return -1;
 }
 
+static bool plan_subscribes(const struct plan *p, const char *filter)
+{
+	if (p->subs.wildcard && strcmp(filter, p->subs.wildcard) == 0)
+		return true;
+	return mapping_find(p->commands, filter, strlen(filter)) >= 0 &&
+	       !subscriptions_covers(&p->subs, filter);
+}
+
+/* After the next plan's filters are subscribed, so that no command falls
+ * between the two. */
 static void drop_old_subscriptions(struct bridge *b, const struct plan *old,
 				   const struct plan *next)
 {
-	char **gone = calloc(old->n_command_topics + 1, sizeof(char *));
+	char **gone = calloc(old->subs.n + 1, sizeof(char *));
 	size_t n = 0;
 
 	if (!gone)
 		return;
-	for (size_t i = 0; i < old->n_command_topics; i++) {
-		const char *t = old->command_topics[i];
-
-		if (mapping_find(next->commands, t, strlen(t)) < 0)
-			gone[n++] = old->command_topics[i];
-	}
+	for (size_t i = 0; i < old->subs.n; i++)
+		if (!plan_subscribes(next, old->subs.filters[i]))
+			gone[n++] = old->subs.filters[i];
 	mqtt_unsubscribe(b->mqtt, gone, n);
 	free(gone);
 }
@@ -492,11 +521,11 @@ static int replace_client(struct bridge *b, const struct plan *next);
 
 static void reload(struct bridge *b)
 {
-	struct plan next;
+	struct plan next, old;
 	bool same_broker;
 
 	log_info("reloading %s", b->path);
-	if (plan_load(&next, b->path, b->chips, false) < 0) {
+	if (plan_load(&next, b->path, b->chips, false, !b->wildcard_refused) < 0) {
 		log_error("reload failed: the running mapping stays in place");
 		return;
 	}
@@ -506,15 +535,16 @@ static void reload(struct bridge *b)
 		return;
 	}
 	same_broker = config_mqtt_equal(&b->plan.cfg.mqtt, &next.cfg.mqtt);
-	if (same_broker)
-		drop_old_subscriptions(b, &b->plan, &next);
-	else if (replace_client(b, &next) < 0)
+	if (!same_broker && replace_client(b, &next) < 0)
 		log_error("the new broker settings could not be applied");
-	plan_free(&b->plan);
+	old = b->plan;
 	b->plan = next;
-	watch_inputs(b, &b->plan);
-	if (same_broker && mqtt_is_connected(b->mqtt))
+	if (same_broker && mqtt_is_connected(b->mqtt)) {
 		on_connected(b);
+		drop_old_subscriptions(b, &old, &b->plan);
+	}
+	plan_free(&old);
+	watch_inputs(b, &b->plan);
 	log_info("reloaded: %zu outputs, %zu inputs", b->plan.cfg.n_outputs,
 		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs);
 }
@@ -637,7 +667,8 @@ static struct bridge *bridge_alloc(const char *path)
 		return NULL;
 	b->signal_fd = b->keepalive_fd = b->reconnect_fd = b->mqtt_watched_fd = -1;
 	b->watchdog_fd = -1;
-	b->handlers = (struct mqtt_handlers){ on_connected, on_disconnected, on_message };
+	b->handlers = (struct mqtt_handlers){ on_connected, on_disconnected, on_message,
+					      on_subscription_refused };
 	b->errors = (struct error_budget){ .tokens = ERROR_BURST, .refilled_ms = now_ms() };
 	b->path = strdup(path);
 	if (!b->path) {
@@ -663,7 +694,7 @@ struct bridge *bridge_new(const char *path, int *status)
 		goto fail;
 	}
 	*status = EXIT_CONFIG;
-	if (plan_load(&b->plan, path, b->chips, true) < 0 ||
+	if (plan_load(&b->plan, path, b->chips, true, true) < 0 ||
 	    lineset_request(b->chips, &b->plan.cfg, b->plan.lines, stderr) < 0)
 		goto fail;
 	*status = EXIT_RUNTIME;

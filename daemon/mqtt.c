@@ -55,6 +55,8 @@ struct mqtt {
 	bool keepalive_moved; /* for mqtt_keepalive_moved() */
 	char *const *subscribed;
 	size_t n_subscribed;
+	int subscribe_mid; /* of the SUBSCRIBE that sent them */
+	unsigned int subscribe_calls;
 	const struct mqtt_handlers *handlers;
 	void *ctx;
 };
@@ -263,14 +265,15 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_co
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted)
 {
 	struct mqtt *m = obj;
+	unsigned int calls = m->subscribe_calls;
 
 	(void)mosq;
-	(void)mid;
-	for (int i = 0; i < count && (size_t)i < m->n_subscribed; i++)
+	if (mid != m->subscribe_mid)
+		return; /* for filters since replaced */
+	/* The handler may subscribe anew, which replaces m->subscribed. */
+	for (int i = 0; i < count && (size_t)i < m->n_subscribed && calls == m->subscribe_calls; i++)
 		if (granted[i] >= 0x80)
-			log_error("the broker refused the subscription to \"%s\" (not allowed by "
-				  "its access rules?)",
-				  m->subscribed[i]);
+			m->handlers->subscription_refused(m->ctx, m->subscribed[i]);
 }
 
 static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
@@ -602,9 +605,12 @@ int mqtt_subscribe(struct mqtt *m, char *const *topics, size_t count, int qos)
 
 	m->subscribed = topics;
 	m->n_subscribed = count;
+	m->subscribe_calls++;
+	m->subscribe_mid = 0;
 	if (!count)
 		return 0;
-	rc = mosquitto_subscribe_multiple(m->mosq, NULL, (int)count, topics, qos, 0, NULL);
+	rc = mosquitto_subscribe_multiple(m->mosq, &m->subscribe_mid, (int)count, topics, qos, 0,
+					  NULL);
 	if (rc) {
 		log_error("cannot subscribe: %s", error_text(rc));
 		return -1;

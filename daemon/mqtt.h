@@ -28,6 +28,8 @@ struct mqtt_handlers {
 	/* An incoming message; payload is not NUL-terminated. */
 	void (*message)(void *ctx, const char *topic, const void *payload, size_t len,
 			bool retained);
+	/* The broker refused the subscription to filter (its SUBACK said so). */
+	void (*subscription_refused)(void *ctx, const char *filter);
 };
 
 /* Once per process, before any other call, and its counterpart at exit. */

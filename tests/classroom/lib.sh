@@ -130,8 +130,9 @@ classroom_start() {
 
 # dynsec_start: a broker whose access rules come from mosquitto's dynamic
 # security plugin (tests/classroom/dynsec.json: anonymous clients may use
-# public/# only), which, unlike an acl_file, refuses subscriptions in the
-# SUBACK. Sets DYNSEC_PORT and DYNSEC_PID.
+# public/#, and under literal/ subscribe only to two exact topics), which,
+# unlike an acl_file, refuses subscriptions in the SUBACK. Sets DYNSEC_PORT
+# and DYNSEC_PID.
 dynsec_start() {
 	local plugin conf=$CR_DIR/mosquitto-dynsec.conf try
 	plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so 2>/dev/null | head -n 1)

@@ -108,6 +108,30 @@ check "refused subscription: logged once" \
 check "refused subscription: daemon still running" alive "$DAEMON_PID"
 daemon_stop
 
+# Rules that allow exact filters only: the wildcard for the default command
+# topics is refused, and each topic is subscribed itself instead.
+DAEMON_LOG=$LOG_DIR/gpio2mqtt-literal.log
+dump_on_fail "$DAEMON_LOG"
+cat >"$conf" <<CONF
+mqtt = { host = "127.0.0.1"; port = $DYNSEC_PORT; base_topic = "literal"; };
+outputs = (
+  { name = "led"; line = "LED"; initial = "off"; },
+  { name = "fan"; chip = "$CHIP"; line = 5; initial = "off"; }
+);
+CONF
+daemon_start "$conf"
+check "exact filters only: the wildcard's refusal is logged" wait_for 5 grep -q \
+	'the broker refused the subscription to "literal/output/+/set": subscribing to each command topic instead' \
+	"$DAEMON_LOG"
+literal_on() { # NAME OFFSET
+	mosquitto_pub -h 127.0.0.1 -p "$DYNSEC_PORT" -q 1 -t "literal/output/$1/set" -m on &&
+		wait_for 0.3 sim_is "$CHIP" "$2" 1
+}
+check "exact filters only: a command reaches the first output" wait_for 5 literal_on led "$LED"
+check "exact filters only: a command reaches the second output" wait_for 5 literal_on fan 5
+check "exact filters only: no errors" not grep -qE '^gpio2mqtt: error:' "$DAEMON_LOG"
+daemon_stop
+
 # A broker that speaks MQTT 3.1.1 only: the daemon falls back to it.
 DAEMON_LOG=$LOG_DIR/gpio2mqtt-311.log
 old_out=$LOG_DIR/mqtt311.out

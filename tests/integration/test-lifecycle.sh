@@ -102,6 +102,43 @@ pub public/lamp off
 check "SIGHUP with a broken mapping: old mapping still works" \
 	wait_for 3 sim_is "$CHIP" "$LAMP" 0
 
+# Default command topics: one wildcard filter carries them; a reload to
+# topics of their own drops it.
+write_conf <<'CONF'
+outputs = (
+  { name = "led"; line = "LED"; },
+  { name = "lamp"; line = "LAMP"; }
+);
+inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; active_low = true; } );
+CONF
+kill -HUP "$DAEMON_PID"
+set_to() { pub "$BASE/output/$1/set" "$2" && wait_for 0.3 sim_is "$CHIP" "$3" "$4"; }
+check "SIGHUP to default topics: the first output obeys" wait_for 10 set_to led off "$LED" 0
+check "SIGHUP to default topics: the second output obeys" wait_for 3 set_to lamp on "$LAMP" 1
+pub public/lamp off
+check "SIGHUP to default topics: the old topic is dropped" holds 1 sim_is "$CHIP" "$LAMP" 1
+pub "$BASE/output/nosuch/set" on
+check "a command for no output is logged and ignored" wait_for 3 \
+	grep -q "no output listens on \"$BASE/output/nosuch/set\"" "$DAEMON_LOG"
+write_conf <<'CONF'
+outputs = (
+  { name = "led"; line = "LED"; },
+  { name = "lamp"; line = "LAMP"; command_topic = "public/lamp"; }
+);
+inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; active_low = true; } );
+CONF
+kill -HUP "$DAEMON_PID"
+lamp_off() { pub public/lamp off && wait_for 0.3 sim_is "$CHIP" "$LAMP" 0; }
+check "SIGHUP back to a topic of its own: it works" wait_for 10 lamp_off
+check "SIGHUP back to a topic of its own: the default topic still works" \
+	wait_for 3 set_to led on "$LED" 1
+pub "$BASE/output/nosuch2/set" on
+pub "$BASE/output/led/set" off
+check "SIGHUP back to a topic of its own: the wildcard is dropped" wait_for 3 \
+	sim_is "$CHIP" "$LED" 0
+check "SIGHUP back to a topic of its own: nothing else arrives" \
+	not grep -q "no output listens on \"$BASE/output/nosuch2/set\"" "$DAEMON_LOG"
+
 # --- SIGTERM: offline, exit 0 --------------------------------------------
 : >"$msgs"
 kill -TERM "$DAEMON_PID"

@@ -11,5 +11,6 @@ Suite *linenames_suite(void);
 Suite *mapping_suite(void);
 Suite *notify_suite(void);
 Suite *payload_suite(void);
+Suite *subscriptions_suite(void);
 
 #endif
