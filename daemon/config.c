@@ -495,7 +495,7 @@ enum unique_kind { UNIQUE_NAME, UNIQUE_LINE, UNIQUE_TOPIC };
 
 struct unique_key {
 	enum unique_kind kind;
-	char *text;
+	const char *text;            /* borrowed from the line, owned for UNIQUE_LINE */
 	const struct cfg_line *line; /* lines are in file order in one array */
 	bool command;                /* UNIQUE_TOPIC: a command_topic */
 };
@@ -534,13 +534,13 @@ static size_t collect_keys(const struct config *cfg, struct unique_key *keys)
 		const struct cfg_line *l = &cfg->lines[i];
 
 		if (l->name)
-			keys[n++] = (struct unique_key){ UNIQUE_NAME, copy(l->name), l, false };
+			keys[n++] = (struct unique_key){ UNIQUE_NAME, l->name, l, false };
 		if (l->line_name || l->chip)
 			keys[n++] = (struct unique_key){ UNIQUE_LINE, location_key(l), l, false };
 		if (l->state_topic)
-			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, copy(l->state_topic), l, false };
+			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, l->state_topic, l, false };
 		if (l->command_topic)
-			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, copy(l->command_topic), l, true };
+			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, l->command_topic, l, true };
 	}
 	return n;
 }
@@ -583,7 +583,8 @@ static void check_unique(struct reader *r, const struct config *cfg)
 			report_repeat(r, &keys[first], &keys[i]);
 	}
 	for (size_t i = 0; i < n; i++)
-		free(keys[i].text);
+		if (keys[i].kind == UNIQUE_LINE)
+			free((char *)keys[i].text);
 	free(keys);
 }
 
