@@ -262,10 +262,9 @@ static void on_subscription_refused(void *ctx, const char *filter)
 		 filter);
 	b->wildcard_refused = true;
 	subscriptions_free(&p->subs);
-	if (subscriptions_plan(&p->subs, &p->cfg, false) < 0) {
+	if (subscriptions_plan(&p->subs, &p->cfg, false) < 0)
 		log_error("out of memory");
-		return;
-	}
+	/* Also when empty: the filters the SUBACK is being read against are gone. */
 	mqtt_subscribe(b->mqtt, p->subs.filters, p->subs.n, p->cfg.mqtt.qos);
 }
 
