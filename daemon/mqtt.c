@@ -56,7 +56,6 @@ struct mqtt {
 	char *const *subscribed;
 	size_t n_subscribed;
 	int subscribe_mid; /* of the SUBSCRIBE that sent them */
-	unsigned int subscribe_calls;
 	const struct mqtt_handlers *handlers;
 	void *ctx;
 };
@@ -265,13 +264,10 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_co
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted)
 {
 	struct mqtt *m = obj;
-	unsigned int calls = m->subscribe_calls;
 
 	(void)mosq;
-	if (mid != m->subscribe_mid)
-		return; /* for filters since replaced */
-	/* The handler may subscribe anew, which replaces m->subscribed. */
-	for (int i = 0; i < count && (size_t)i < m->n_subscribed && calls == m->subscribe_calls; i++)
+	/* Another mid: filters since replaced, maybe by the handler itself. */
+	for (int i = 0; i < count && (size_t)i < m->n_subscribed && mid == m->subscribe_mid; i++)
 		if (granted[i] >= 0x80)
 			m->handlers->subscription_refused(m->ctx, m->subscribed[i]);
 }
@@ -605,7 +601,6 @@ int mqtt_subscribe(struct mqtt *m, char *const *topics, size_t count, int qos)
 
 	m->subscribed = topics;
 	m->n_subscribed = count;
-	m->subscribe_calls++;
 	m->subscribe_mid = 0;
 	if (!count)
 		return 0;

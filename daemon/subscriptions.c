@@ -3,16 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mosquitto.h>
-
 #include "subscriptions.h"
 
+/* MQTT matching for filters whose only wildcard is '+' (one whole level,
+ * possibly empty), which is all this module builds. */
 static bool matches(const char *filter, const char *topic)
 {
-	bool result = false;
-
-	return topic && mosquitto_topic_matches_sub(filter, topic, &result) == MOSQ_ERR_SUCCESS &&
-	       result;
+	if (!topic)
+		return false;
+	while (*filter && *topic) {
+		if (*filter == '+') {
+			filter++;
+			topic += strcspn(topic, "/");
+		} else if (*filter++ != *topic++) {
+			return false;
+		}
+	}
+	return *topic == '\0' && (*filter == '\0' || strcmp(filter, "+") == 0);
 }
 
 static char *default_commands_filter(const struct config *cfg)
@@ -41,29 +48,19 @@ static long covered_commands(const struct config *cfg, const char *filter)
 	return covered;
 }
 
-static char *choose_wildcard(const struct config *cfg, bool *failed)
-{
-	char *filter = default_commands_filter(cfg);
-
-	*failed = !filter;
-	if (filter && covered_commands(cfg, filter) < 2) {
-		free(filter);
-		filter = NULL;
-	}
-	return filter;
-}
-
 int subscriptions_plan(struct subscriptions *s, const struct config *cfg, bool wildcard_allowed)
 {
-	bool failed = false;
-
 	memset(s, 0, sizeof(*s));
-	if (wildcard_allowed)
-		s->wildcard = choose_wildcard(cfg, &failed);
 	s->filters = calloc(cfg->n_outputs + 1, sizeof(char *));
-	if (failed || !s->filters) {
+	if (wildcard_allowed)
+		s->wildcard = default_commands_filter(cfg);
+	if (!s->filters || (wildcard_allowed && !s->wildcard)) {
 		subscriptions_free(s);
 		return -1;
+	}
+	if (s->wildcard && covered_commands(cfg, s->wildcard) < 2) {
+		free(s->wildcard);
+		s->wildcard = NULL;
 	}
 	if (s->wildcard)
 		s->filters[s->n++] = s->wildcard;

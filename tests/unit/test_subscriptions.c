@@ -154,6 +154,8 @@ START_TEST(test_covers_one_level_only)
 	ck_assert(!subscriptions_covers(&s, "home/output/a/b/set"));
 	ck_assert(!subscriptions_covers(&s, "home/output/set"));
 	ck_assert(!subscriptions_covers(&s, "home/output/led"));
+	ck_assert(!subscriptions_covers(&s, "home/output/led/settle"));
+	ck_assert(!subscriptions_covers(&s, "home/outputs/led/set"));
 	ck_assert(!subscriptions_covers(&s, "other/output/led/set"));
 	subscriptions_free(&s);
 	plan(&s, false);
