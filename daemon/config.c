@@ -623,48 +623,76 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 	check_duplicates(r, cfg);
 }
 
-/* libconfig 1.5 ends the whole process when an @include cannot be read, and
- * a mapping has no use for one: refused before libconfig sees the file. */
-static int refuse_includes(struct reader *r)
+/* The whole file, NUL-terminated; NULL with errno set. A NUL inside would end
+ * libconfig's text early, so it is refused (EINVAL). */
+static char *read_text(const char *path)
 {
-	FILE *f = fopen(r->path, "r");
+	FILE *f = fopen(path, "r");
 	char *text = NULL;
 	size_t size = 0;
-	int line = 0, found = 0;
+	ssize_t len;
+	int saved;
 
 	if (!f)
-		return 0; /* libconfig reports it */
-	while (getline(&text, &size, f) >= 0) {
-		line++;
-		if (strncmp(text + strspn(text, " \t"), "@include", 8) == 0) {
+		return NULL;
+	len = getdelim(&text, &size, '\0', f);
+	if (len < 0 && !ferror(f)) {
+		free(text);
+		text = strdup(""); /* an empty file */
+	} else if (len < 0 || getc(f) != EOF || ferror(f)) {
+		saved = ferror(f) ? errno : EINVAL;
+		free(text);
+		text = NULL;
+		errno = saved;
+	}
+	fclose(f);
+	return text;
+}
+
+/* libconfig 1.5 ends the whole process when an @include cannot be read, and
+ * a mapping has no use for one: refused before libconfig sees the text. */
+static int refuse_includes(struct reader *r, const char *text)
+{
+	int line = 1, found = 0;
+
+	for (const char *p = text; *p; line++) {
+		p += strspn(p, " \t");
+		if (strncmp(p, "@include", 8) == 0) {
 			fail_at(r, line, "@include is not supported in a mapping file");
 			found = -1;
 		}
+		p = strchrnul(p, '\n');
+		p += *p == '\n';
 	}
-	free(text);
-	fclose(f);
 	return found;
 }
 
 int config_load(struct config *cfg, const char *path, FILE *errors)
 {
 	struct reader r = { .path = path, .errors = errors };
+	char *text;
 	config_t cf;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (refuse_includes(&r) < 0)
+	text = read_text(path);
+	if (!text) {
+		fail_at(&r, 0, "cannot read the mapping file: %s",
+			errno == EINVAL ? "it contains a NUL byte" : strerror(errno));
 		return -1;
+	}
+	if (refuse_includes(&r, text) < 0) {
+		free(text);
+		return -1;
+	}
 	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			fail_at(&r, 0, "cannot read the mapping file: %s", strerror(errno));
-		else
-			fail_at(&r, config_error_line(&cf), "%s", config_error_text(&cf));
+	if (!config_read_string(&cf, text)) {
+		fail_at(&r, config_error_line(&cf), "%s", config_error_text(&cf));
 	} else {
 		cfg->path = copy(path);
 		read_root(&r, config_root_setting(&cf), cfg);
 	}
 	config_destroy(&cf);
+	free(text);
 	if (r.failures) {
 		config_free(cfg);
 		return -1;

@@ -612,6 +612,44 @@ START_TEST(test_missing_mapping_file)
 }
 END_TEST
 
+/* Reads path (written by the test) and expects one error naming the file. */
+static void expect_unreadable(const char *path, const char *fragment)
+{
+	struct load l = { 0 };
+	FILE *errors = open_memstream(&l.errors, &l.errors_len);
+
+	l.path = strdup(path);
+	l.rc = config_load(&l.cfg, l.path, errors);
+	fclose(errors);
+	expect_error(&l, 0, fragment);
+	ck_assert_uint_eq(error_count(&l), 1);
+	load_done(&l);
+}
+
+/* libconfig would stop at the NUL and take what came before for the file. */
+START_TEST(test_nul_byte_refused)
+{
+	static const char text[] = "outputs = ();\n\0inputs = 5;\n";
+	char *path;
+	FILE *f;
+
+	ck_assert_int_ne(asprintf(&path, "%s/nul.conf", tmpdir), -1);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	ck_assert_int_eq(fclose(f), 0);
+	expect_unreadable(path, "NUL byte");
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_directory_refused)
+{
+	expect_unreadable(tmpdir, "cannot read the mapping file");
+}
+END_TEST
+
 START_TEST(test_syntax_error)
 {
 	expect_only_error("mqtt = {\n"	     /* 1 */
@@ -1057,6 +1095,8 @@ Suite *config_suite(void)
 
 	tcase_add_unchecked_fixture(errors, make_tmpdir, remove_tmpdir);
 	tcase_add_test(errors, test_missing_mapping_file);
+	tcase_add_test(errors, test_nul_byte_refused);
+	tcase_add_test(errors, test_directory_refused);
 	tcase_add_test(errors, test_syntax_error);
 	tcase_add_test(errors, test_wrong_types);
 	tcase_add_test(errors, test_wrong_type_of_name_or_topic);
