@@ -20,7 +20,9 @@
  *   idle       -t SECONDS -P PID...
  *   mem        -P PID...
  *   startup    -n REPEATS -- COMMAND...           (time until "online")
- *   run        -n REPEATS -- COMMAND...           (time until it exits 0) */
+ *   run        -n REPEATS -- COMMAND...           (time until it exits 0)
+ *   rig        -n N                               (what the kernel charges for
+ *              a system call and for the first touch of a page) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -678,6 +682,35 @@ static void startup(struct drive *d, const struct options *o)
 	printf("startup_ms %.1f\n", median_of(ms, n));
 }
 
+/* The two costs that dominate a start-up in the test kernel: a system call
+ * (one that does no work) and a page fault on first touch. Median of 5. */
+static void rig(const struct options *o)
+{
+	double sys_us[5], fault_us[5];
+	long n = o->count > 0 ? o->count : 1000;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (int r = 0; r < 5; r++) {
+		long long t0 = now_ns();
+		char *p;
+
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getppid); /* not cached by libc */
+		sys_us[r] = (double)(now_ns() - t0) / 1e3 / (double)n;
+		p = mmap(NULL, (size_t)n * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fail("mmap: %s", strerror(errno));
+		t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			((volatile char *)p)[(size_t)i * page] = 1;
+		fault_us[r] = (double)(now_ns() - t0) / 1e3 / (double)n;
+		munmap(p, (size_t)n * page);
+	}
+	printf("syscall_us %.1f\n", median_of(sys_us, 5));
+	printf("fault_us %.1f\n", median_of(fault_us, 5));
+}
+
 static void run(const struct options *o)
 {
 	double ms[64];
@@ -748,6 +781,8 @@ int main(int argc, char **argv)
 		mem(&o);
 	else if (!strcmp(mode, "run"))
 		run(&o);
+	else if (!strcmp(mode, "rig"))
+		rig(&o);
 	else if (!strcmp(mode, "flip"))
 		flip_only(&o);
 	else if (!strcmp(mode, "stats"))

@@ -29,7 +29,7 @@ SCALE_CHIPS=4 SCALE_PER_CHIP=250
 # Bigger mappings have this many inputs, the rest are outputs: the test
 # kernel has few interrupts for gpio-sim's edge detection (about 30 lines).
 SCALE_INPUTS=16
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG" >"$OUT/settings.txt"
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=${G2M_UML_SECCOMP:-auto}" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
@@ -311,6 +311,7 @@ scale() {
 	conf "$big" $((1000 - SCALE_INPUTS)) "$SCALE_INPUTS"
 	mem_at 64
 	mem_at 512
+	fig rig "cost of a system call and of a page fault" "s/^//" drive -n 1000 rig
 	for n in 8 1000; do
 		[ "$n" = 8 ] && c=$small || c=$big
 		fig gpio2mqtt "start-up with $n lines" "s/^startup/startup$n/" \
