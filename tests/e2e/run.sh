@@ -11,6 +11,7 @@
 # "P passed, F failed"; exits non-zero when anything failed. Caches live in
 # /var/cache/gpio2mqtt-tests (GPIO2MQTT_TEST_CACHE).
 #   G2M_E2E_TIMEOUT  seconds allowed per boot (default 900)
+#   G2M_UML_SECCOMP  auto (default), on or off, as for tests/uml/run.sh
 #   G2M_KEEP=1       keep the work directory (booted roots included)
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -211,6 +212,7 @@ boot() {
 	uml=$(mktemp -d) || return 1
 	timeout -k 10 "$boot_timeout" "$KERNEL" mem=512M root=/dev/root rootfstype=hostfs \
 		hostfs="$root" rw init=/lib/systemd/systemd uml_dir="$uml" \
+		seccomp="${G2M_UML_SECCOMP:-auto}" \
 		con0=fd:0,fd:1 con=null quiet systemd.show_status=false </dev/null 2>&1 |
 		sed -u 's/\r$//' | tee "$log" |
 		grep --line-buffered -E '^(ok |not ok |# |[0-9]+ passed, [0-9]+ failed$)'
