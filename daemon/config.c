@@ -623,30 +623,54 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 	check_duplicates(r, cfg);
 }
 
-/* The whole file, NUL-terminated; NULL with errno set. A NUL inside would end
- * libconfig's text early, so it is refused (EINVAL). */
-static char *read_text(const char *path)
+/* The whole file, NUL-terminated, its length in *len; NULL with errno set. */
+static char *read_text(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t size = 0;
-	ssize_t len;
-	int saved;
+	char *text = NULL, *bigger;
+	size_t size = 0, n;
+	int error = 0;
 
 	if (!f)
 		return NULL;
-	len = getdelim(&text, &size, '\0', f);
-	if (len < 0 && !ferror(f)) {
-		free(text);
-		text = strdup(""); /* an empty file */
-	} else if (len < 0 || getc(f) != EOF || ferror(f)) {
-		saved = ferror(f) ? errno : EINVAL;
-		free(text);
-		text = NULL;
-		errno = saved;
-	}
+	*len = 0;
+	do {
+		if (size - *len < 4096) {
+			size = size ? 2 * size : 16384;
+			bigger = realloc(text, size + 1);
+			if (!bigger) {
+				error = ENOMEM;
+				break;
+			}
+			text = bigger;
+		}
+		n = fread(text + *len, 1, size - *len, f);
+		*len += n;
+	} while (n > 0);
+	if (!error && ferror(f))
+		error = errno ? errno : EIO;
 	fclose(f);
+	if (error) {
+		free(text);
+		errno = error;
+		return NULL;
+	}
+	text[*len] = '\0';
 	return text;
+}
+
+/* libconfig would take the text before a NUL byte for the whole file. */
+static int refuse_nul(struct reader *r, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line = 1;
+
+	if (!nul)
+		return 0;
+	for (const char *p = text; p < nul; p++)
+		line += *p == '\n';
+	fail_at(r, line, "a NUL byte: the mapping file must be text");
+	return -1;
 }
 
 /* libconfig 1.5 ends the whole process when an @include cannot be read, and
@@ -670,17 +694,17 @@ static int refuse_includes(struct reader *r, const char *text)
 int config_load(struct config *cfg, const char *path, FILE *errors)
 {
 	struct reader r = { .path = path, .errors = errors };
+	size_t len;
 	char *text;
 	config_t cf;
 
 	memset(cfg, 0, sizeof(*cfg));
-	text = read_text(path);
+	text = read_text(path, &len);
 	if (!text) {
-		fail_at(&r, 0, "cannot read the mapping file: %s",
-			errno == EINVAL ? "it contains a NUL byte" : strerror(errno));
+		fail_at(&r, 0, "cannot read the mapping file: %s", strerror(errno));
 		return -1;
 	}
-	if (refuse_includes(&r, text) < 0) {
+	if (refuse_nul(&r, text, len) < 0 || refuse_includes(&r, text) < 0) {
 		free(text);
 		return -1;
 	}

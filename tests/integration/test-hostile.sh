@@ -136,7 +136,8 @@ while IFS='|' read -r desc msg body; do
 done <<'CASES'
 a stray parenthesis|syntax error|outputs = ( { name = "led"; line = "LED"; } )); # <<
 a bad token|syntax error|outputs = ( { name = "led"; line = @LED; } ); # <<
-binary garbage|syntax error|\x01\x02\xff\xfe\x00garbage # <<
+binary garbage|NUL byte|\x01\x02\xff\xfe\x00garbage # <<
+binary garbage without a NUL|syntax error|\x01\x02\xff\xfegarbage # <<
 a name that is a number|must be a string|outputs = ( { name = 5; line = "LED"; } ); # <<
 a string for a flag|must be true or false|outputs = ( { name = "led"; line = "LED"; active_low = "yes"; } ); # <<
 a bool for initial|must be a string|outputs = ( { name = "led"; line = "LED"; initial = true; } ); # <<

@@ -612,8 +612,8 @@ START_TEST(test_missing_mapping_file)
 }
 END_TEST
 
-/* Reads path (written by the test) and expects one error naming the file. */
-static void expect_unreadable(const char *path, const char *fragment)
+/* Reads path (written by the test) and expects one error, at line. */
+static void expect_unreadable(const char *path, int line, const char *fragment)
 {
 	struct load l = { 0 };
 	FILE *errors = open_memstream(&l.errors, &l.errors_len);
@@ -621,7 +621,7 @@ static void expect_unreadable(const char *path, const char *fragment)
 	l.path = strdup(path);
 	l.rc = config_load(&l.cfg, l.path, errors);
 	fclose(errors);
-	expect_error(&l, 0, fragment);
+	expect_error(&l, line, fragment);
 	ck_assert_uint_eq(error_count(&l), 1);
 	load_done(&l);
 }
@@ -629,7 +629,7 @@ static void expect_unreadable(const char *path, const char *fragment)
 /* libconfig would stop at the NUL and take what came before for the file. */
 START_TEST(test_nul_byte_refused)
 {
-	static const char text[] = "outputs = ();\n\0inputs = 5;\n";
+	static const char text[] = "outputs = ();\n\ninputs = (); \0 inputs = 5;\n";
 	char *path;
 	FILE *f;
 
@@ -638,15 +638,39 @@ START_TEST(test_nul_byte_refused)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
 	ck_assert_int_eq(fclose(f), 0);
-	expect_unreadable(path, "NUL byte");
+	expect_unreadable(path, 3, "NUL byte");
 	unlink(path);
 	free(path);
 }
 END_TEST
 
+/* Longer than the first read of the file. */
+START_TEST(test_long_file)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	struct load l;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("outputs = (\n", f);
+	for (int i = 0; i < 1000; i++)
+		fprintf(f, "%s{ name = \"o%d\"; chip = \"c\"; line = %d; }\n", i ? ", " : "", i, i);
+	fputs(");\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_gt(size, 32768);
+	load(&l, text);
+	expect_loaded(&l);
+	ck_assert_uint_eq(l.cfg.n_lines, 1000);
+	ck_assert_str_eq(l.cfg.lines[999].name, "o999");
+	load_done(&l);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_directory_refused)
 {
-	expect_unreadable(tmpdir, "cannot read the mapping file");
+	expect_unreadable(tmpdir, 0, "cannot read the mapping file");
 }
 END_TEST
 
@@ -1097,6 +1121,7 @@ Suite *config_suite(void)
 	tcase_add_test(errors, test_missing_mapping_file);
 	tcase_add_test(errors, test_nul_byte_refused);
 	tcase_add_test(errors, test_directory_refused);
+	tcase_add_test(errors, test_long_file);
 	tcase_add_test(errors, test_syntax_error);
 	tcase_add_test(errors, test_wrong_types);
 	tcase_add_test(errors, test_wrong_type_of_name_or_topic);
