@@ -232,7 +232,9 @@ static int setup_input(struct gpio_line *l, const struct gpio_settings *s)
 		return -1;
 	l->poll_fd = l->event_fd;
 	l->debounce_ms = s->debounce_ms;
-	if (s->debounce_ms && setup_debounce(l) < 0)
+	if (!s->debounce_ms)
+		return 0; /* reported is compared only when settling */
+	if (setup_debounce(l) < 0)
 		return -1;
 	l->reported = gpiod_line_get_value(l->line);
 	return l->reported < 0 ? -1 : 0;
