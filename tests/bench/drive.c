@@ -19,7 +19,8 @@
  *   stats      -s SAMPLES PREFIX                  (over samples of several runs)
  *   idle       -t SECONDS -P PID...
  *   mem        -P PID...
- *   startup    -n REPEATS -- COMMAND...           (time until "online")
+ *   startup    -n REPEATS -- COMMAND...           (time until "online", and
+ *              the page faults taken until then)
  *   run        -n REPEATS -- COMMAND...           (time until it exits 0)
  *   rig        -n N                               (what the kernel charges for
  *              a system call and for the first touch of a page) */
@@ -248,27 +249,50 @@ static void report_latency(const char *prefix, double *us, long n, const char *p
 
 /* --- /proc --- */
 
-/* CPU time of a process and of the children it waited for, in ms. */
-static double cpu_ms(pid_t pid)
+/* The fields of /proc/PID/stat after the process name (state first). */
+static void read_stat(pid_t pid, char *buf, size_t size, char **fields)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long utime, stime, cutime, cstime;
+	char path[64], *p;
 	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : (int)read(fd, buf, sizeof(buf) - 1);
+	n = fd < 0 ? -1 : (int)read(fd, buf, size - 1);
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
 		fail("%s: process gone", path);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	/* After the name: state is field 3, utime..cstime fields 14-17. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-			 &utime, &stime, &cutime, &cstime) != 4)
+	if (!p || !p[1])
 		fail("%s: cannot parse", path);
+	*fields = p + 2;
+}
+
+/* CPU time of a process and of the children it waited for, in ms. */
+static double cpu_ms(pid_t pid)
+{
+	char buf[1024], *f;
+	unsigned long long utime, stime, cutime, cstime;
+
+	read_stat(pid, buf, sizeof(buf), &f);
+	/* state is field 3, utime..cstime fields 14-17 */
+	if (sscanf(f, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+		   &utime, &stime, &cutime, &cstime) != 4)
+		fail("/proc/%d/stat: cannot parse", (int)pid);
 	return (double)(utime + stime + cutime + cstime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Page faults a process took without I/O (field 10). */
+static double minor_faults(pid_t pid)
+{
+	char buf[1024], *f;
+	unsigned long long minflt;
+
+	read_stat(pid, buf, sizeof(buf), &f);
+	if (sscanf(f, "%*c %*d %*d %*d %*d %*d %*u %llu", &minflt) != 1)
+		fail("/proc/%d/stat: cannot parse", (int)pid);
+	return (double)minflt;
 }
 
 /* Sums "KEY: N" lines of a /proc file. */
@@ -661,7 +685,7 @@ static double median_of(double *ms, long n)
 
 static void startup(struct drive *d, const struct options *o)
 {
-	double ms[64];
+	double ms[64], faults[64];
 	long n = o->count < 64 ? o->count : 64;
 
 	for (long i = 0; i < n; i++) {
@@ -675,11 +699,13 @@ static void startup(struct drive *d, const struct options *o)
 		while (!d->online && now_ns() - t0 < state_timeout_ns)
 			service(d);
 		ms[i] = (double)(now_ns() - t0) / 1e6;
+		faults[i] = d->online ? minor_faults(pid) : 0;
 		stop(pid);
 		if (!d->online)
 			fail("%s: not online in time", o->command[0]);
 	}
 	printf("startup_ms %.1f\n", median_of(ms, n));
+	printf("startup_faults %.0f\n", median_of(faults, n));
 }
 
 /* The two costs that dominate a start-up in the test kernel: a system call

@@ -101,6 +101,8 @@ END {
 	row("Start-up to ready (online), 8 lines (ms)", "startup8_ms", "ms1", "")
 	row("Start-up to ready, 1,000 lines on 4 chips (ms)", "startup1000_ms", "ms1",
 		has("gpio2mqtt", "startup1000_ms") ? "< 100 ms: " verdict(v["gpio2mqtt", "startup1000_ms"] < 100) : "< 100 ms")
+	row("Page faults until ready, 8 lines", "startup8_faults", "", "")
+	row("Page faults until ready, 1,000 lines", "startup1000_faults", "", "")
 	row("`--check`, 8 lines (ms)", "check8_ms", "ms1", "")
 	row("`--check`, 1,000 lines (ms)", "check1000_ms", "ms1", "")
 	row("CPU per command, 8 mappings (µs)", "map8_cpu_us_per_msg", "us", "")
