@@ -634,6 +634,7 @@ static char *read_text(const char *path, size_t *len)
 	if (!f)
 		return NULL;
 	*len = 0;
+	errno = 0;
 	do {
 		if (size - *len < 4096) {
 			size = size ? 2 * size : 16384;
@@ -657,6 +658,13 @@ static char *read_text(const char *path, size_t *len)
 	}
 	text[*len] = '\0';
 	return text;
+}
+
+/* The text may hold the broker password. */
+static void free_text(char *text, size_t len)
+{
+	explicit_bzero(text, len);
+	free(text);
 }
 
 /* libconfig would take the text before a NUL byte for the whole file. */
@@ -705,7 +713,7 @@ int config_load(struct config *cfg, const char *path, FILE *errors)
 		return -1;
 	}
 	if (refuse_nul(&r, text, len) < 0 || refuse_includes(&r, text) < 0) {
-		free(text);
+		free_text(text, len);
 		return -1;
 	}
 	config_init(&cf);
@@ -716,7 +724,7 @@ int config_load(struct config *cfg, const char *path, FILE *errors)
 		read_root(&r, config_root_setting(&cf), cfg);
 	}
 	config_destroy(&cf);
-	free(text);
+	free_text(text, len);
 	if (r.failures) {
 		config_free(cfg);
 		return -1;
