@@ -29,7 +29,20 @@ SCALE_CHIPS=4 SCALE_PER_CHIP=250
 # Bigger mappings have this many inputs, the rest are outputs: the test
 # kernel has few interrupts for gpio-sim's edge detection (about 30 lines).
 SCALE_INPUTS=16
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=${G2M_UML_SECCOMP:-auto}" >"$OUT/settings.txt"
+# How this kernel traps system calls: seccomp needs 6.16 or later, and an
+# older one ignores the request.
+trap_mode() {
+	local v major minor
+	v=$(uname -r)
+	major=${v%%.*} minor=${v#*.} minor=${minor%%[!0-9]*}
+	if [ "${G2M_UML_SECCOMP:-auto}" = off ] || [ "$major" -lt 6 ] ||
+		{ [ "$major" = 6 ] && [ "$minor" -lt 16 ]; }; then
+		echo off
+	else
+		echo "${G2M_UML_SECCOMP:-auto}"
+	fi
+}
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode)" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
