@@ -623,6 +623,26 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 	check_duplicates(r, cfg);
 }
 
+/* The text may hold the broker password. */
+static void free_text(char *text, size_t len)
+{
+	explicit_bzero(text, len);
+	free(text);
+}
+
+/* text[0..len) moved to a buffer of size + 1 bytes, or NULL (text kept).
+ * Not realloc(), which could leave a copy behind. */
+static char *grow_text(char *text, size_t len, size_t size)
+{
+	char *bigger = malloc(size + 1);
+
+	if (bigger && text) {
+		memcpy(bigger, text, len);
+		free_text(text, len);
+	}
+	return bigger;
+}
+
 /* The whole file, NUL-terminated, its length in *len; NULL with errno set. */
 static char *read_text(const char *path, size_t *len)
 {
@@ -638,7 +658,7 @@ static char *read_text(const char *path, size_t *len)
 	do {
 		if (size - *len < 4096) {
 			size = size ? 2 * size : 16384;
-			bigger = realloc(text, size + 1);
+			bigger = grow_text(text, *len, size);
 			if (!bigger) {
 				error = ENOMEM;
 				break;
@@ -652,19 +672,13 @@ static char *read_text(const char *path, size_t *len)
 		error = errno ? errno : EIO;
 	fclose(f);
 	if (error) {
-		free(text);
+		if (text)
+			free_text(text, *len);
 		errno = error;
 		return NULL;
 	}
 	text[*len] = '\0';
 	return text;
-}
-
-/* The text may hold the broker password. */
-static void free_text(char *text, size_t len)
-{
-	explicit_bzero(text, len);
-	free(text);
 }
 
 /* libconfig would take the text before a NUL byte for the whole file. */
