@@ -62,16 +62,29 @@ static char *copy(const char *s)
 	return c;
 }
 
-static char *join(const char *a, const char *b, const char *c)
-{
-	size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
-	char *s = malloc(len);
+/* The strings up to a NULL, concatenated into a new string. */
+static char *join(const char *first, ...) __attribute__((sentinel));
 
+static char *join(const char *first, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	char *s, *end;
+
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		len += strlen(p);
+	va_end(ap);
+	s = malloc(len + 1);
 	if (!s) {
 		perror("gpio2mqtt: out of memory");
 		abort();
 	}
-	snprintf(s, len, "%s%s%s", a, b, c);
+	end = s;
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		end = stpcpy(end, p);
+	va_end(ap);
 	return s;
 }
 
@@ -190,11 +203,14 @@ static bool valid_topic(const char *t)
 	return len > 0 && len <= TOPIC_MAX && !strpbrk(t, "+#");
 }
 
-static void check_topic(struct reader *r, int line, const char *key, const char *topic)
+/* group's key holds the value; it gives the line of an error. */
+static void check_topic(struct reader *r, const config_setting_t *group, const char *key,
+			const char *topic)
 {
 	if (topic && !valid_topic(topic))
-		fail_at(r, line, "'%s' \"%s\" is not a valid topic (empty, too long, or has + or #)",
-			key, topic);
+		fail_at(r, key_line(group, key),
+			"'%s' \"%s\" is not a valid topic (empty, too long, or has + or #)", key,
+			topic);
 }
 
 static bool valid_name(const char *s)
@@ -207,10 +223,12 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static void check_word(struct reader *r, int line, const char *key, const char *word)
+static void check_word(struct reader *r, const config_setting_t *group, const char *key,
+		       const char *word)
 {
 	if (word && (!*word || strlen(word) > PAYLOAD_WORD_MAX))
-		fail_at(r, line, "'%s' must have 1 to %d characters", key, PAYLOAD_WORD_MAX);
+		fail_at(r, key_line(group, key), "'%s' must have 1 to %d characters", key,
+			PAYLOAD_WORD_MAX);
 }
 
 /* --- the mqtt group --- */
@@ -221,7 +239,7 @@ static char *default_client_id(void)
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	return join("gpio2mqtt-", host, "");
+	return join("gpio2mqtt-", host, NULL);
 }
 
 /* First line of the file, without its newline. The password itself never
@@ -334,7 +352,7 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		fail_at(r, key_line(g, "host"), "'host' is empty");
 	if (m->password && !m->username)
 		fail_at(r, key_line(g, "password"), "a password needs a username");
-	check_topic(r, key_line(g, "base_topic"), "base_topic", m->base_topic);
+	check_topic(r, g, "base_topic", m->base_topic);
 }
 
 /* --- outputs and inputs --- */
@@ -377,13 +395,8 @@ static void read_line_location(struct reader *r, const config_setting_t *g, stru
 static void default_topic(char **topic, const char *base, const char *kind, const char *name,
 			  const char *suffix)
 {
-	char *mid;
-
-	if (*topic)
-		return;
-	mid = join(base, kind, name);
-	*topic = join(mid, suffix, "");
-	free(mid);
+	if (!*topic)
+		*topic = join(base, kind, name, suffix, NULL);
 }
 
 static void read_line_common(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -406,8 +419,8 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	l->bias = (enum gpio_bias)bias;
 	get_string(r, g, "payload_on", &l->payload_on);
 	get_string(r, g, "payload_off", &l->payload_off);
-	check_word(r, key_line(g, "payload_on"), "payload_on", l->payload_on);
-	check_word(r, key_line(g, "payload_off"), "payload_off", l->payload_off);
+	check_word(r, g, "payload_on", l->payload_on);
+	check_word(r, g, "payload_off", l->payload_off);
 	if (!l->payload_on)
 		l->payload_on = copy("ON");
 	if (!l->payload_off)
@@ -415,7 +428,7 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	if (l->name && valid_name(l->name))
 		default_topic(&l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
 			      l->name, "");
-	check_topic(r, key_line(g, "state_topic"), "state_topic", l->state_topic);
+	check_topic(r, g, "state_topic", l->state_topic);
 }
 
 static void read_output(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -432,7 +445,7 @@ static void read_output(struct reader *r, const config_setting_t *g, struct cfg_
 	l->drive = (enum gpio_drive)drive;
 	if (l->name && valid_name(l->name))
 		default_topic(&l->command_topic, m->base_topic, "/output/", l->name, "/set");
-	check_topic(r, key_line(g, "command_topic"), "command_topic", l->command_topic);
+	check_topic(r, g, "command_topic", l->command_topic);
 }
 
 static void read_input(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -495,35 +508,40 @@ enum unique_kind { UNIQUE_NAME, UNIQUE_LINE, UNIQUE_TOPIC };
 
 struct unique_key {
 	enum unique_kind kind;
-	const char *text;            /* borrowed from the line, owned for UNIQUE_LINE */
+	const char *text;            /* UNIQUE_LINE: the chip, "" for any chip */
+	const char *line_name;       /* UNIQUE_LINE: NULL when given by offset */
+	unsigned int offset;         /* UNIQUE_LINE */
 	const struct cfg_line *line; /* lines are in file order in one array */
 	bool command;                /* UNIQUE_TOPIC: a command_topic */
 };
 
-static int compare_keys(const void *pa, const void *pb)
+/* 0 when a and b name the same thing: the same name, GPIO line or topic. */
+static int compare_identity(const struct unique_key *a, const struct unique_key *b)
 {
-	const struct unique_key *a = pa, *b = pb;
 	int c;
 
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
 	c = strcmp(a->text, b->text);
+	if (c || a->kind != UNIQUE_LINE)
+		return c;
+	if (!a->line_name != !b->line_name)
+		return a->line_name ? -1 : 1;
+	if (a->line_name)
+		return strcmp(a->line_name, b->line_name);
+	return a->offset == b->offset ? 0 : a->offset < b->offset ? -1 : 1;
+}
+
+static int compare_keys(const void *pa, const void *pb)
+{
+	const struct unique_key *a = pa, *b = pb;
+	int c = compare_identity(a, b);
+
 	if (c)
 		return c;
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
 	return (int)a->command - (int)b->command;
-}
-
-/* Where a line is, as text: the same GPIO line gives the same text. */
-static char *location_key(const struct cfg_line *l)
-{
-	char offset[16];
-
-	if (l->line_name)
-		return join(l->chip ? l->chip : "", "\nname:", l->line_name);
-	snprintf(offset, sizeof(offset), "%u", l->offset);
-	return join(l->chip ? l->chip : "", "\noffset:", offset);
 }
 
 static size_t collect_keys(const struct config *cfg, struct unique_key *keys)
@@ -534,13 +552,20 @@ static size_t collect_keys(const struct config *cfg, struct unique_key *keys)
 		const struct cfg_line *l = &cfg->lines[i];
 
 		if (l->name)
-			keys[n++] = (struct unique_key){ UNIQUE_NAME, l->name, l, false };
+			keys[n++] = (struct unique_key){ .kind = UNIQUE_NAME, .text = l->name,
+							 .line = l };
 		if (l->line_name || l->chip)
-			keys[n++] = (struct unique_key){ UNIQUE_LINE, location_key(l), l, false };
+			keys[n++] = (struct unique_key){ .kind = UNIQUE_LINE,
+							 .text = l->chip ? l->chip : "",
+							 .line_name = l->line_name,
+							 .offset = l->offset,
+							 .line = l };
 		if (l->state_topic)
-			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, l->state_topic, l, false };
+			keys[n++] = (struct unique_key){ .kind = UNIQUE_TOPIC, .text = l->state_topic,
+							 .line = l };
 		if (l->command_topic)
-			keys[n++] = (struct unique_key){ UNIQUE_TOPIC, l->command_topic, l, true };
+			keys[n++] = (struct unique_key){ .kind = UNIQUE_TOPIC, .text = l->command_topic,
+							 .line = l, .command = true };
 	}
 	return n;
 }
@@ -574,7 +599,7 @@ static void check_unique(struct reader *r, const struct config *cfg)
 	n = collect_keys(cfg, keys);
 	qsort(keys, n, sizeof(*keys), compare_keys);
 	for (size_t i = 1; i < n; i++) {
-		if (keys[i].kind != keys[first].kind || strcmp(keys[i].text, keys[first].text)) {
+		if (compare_identity(&keys[i], &keys[first])) {
 			first = i;
 			continue;
 		}
@@ -582,9 +607,6 @@ static void check_unique(struct reader *r, const struct config *cfg)
 		if (keys[i].line != keys[first].line)
 			report_repeat(r, &keys[first], &keys[i]);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (keys[i].kind == UNIQUE_LINE)
-			free((char *)keys[i].text);
 	free(keys);
 }
 
@@ -615,8 +637,8 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 {
 	check_keys(r, root, top_keys, "the file (expected mqtt, outputs, inputs)");
 	read_mqtt(r, root, &cfg->mqtt);
-	cfg->status_topic = join(cfg->mqtt.base_topic, "/status", "");
-	cfg->error_topic = join(cfg->mqtt.base_topic, "/error", "");
+	cfg->status_topic = join(cfg->mqtt.base_topic, "/status", NULL);
+	cfg->error_topic = join(cfg->mqtt.base_topic, "/error", NULL);
 	read_lines(r, root, "outputs", read_output, cfg);
 	cfg->n_outputs = cfg->n_lines;
 	read_lines(r, root, "inputs", read_input, cfg);

@@ -871,6 +871,23 @@ START_TEST(test_same_line_twice)
 }
 END_TEST
 
+START_TEST(test_different_lines_do_not_clash)
+{
+	struct load l;
+
+	/* By name and by offset only lineset can tell whether they meet. */
+	load(&l, "outputs = ( { name = \"a\"; chip = \"c\"; line = 4; },\n"
+		 "  { name = \"b\"; chip = \"c\"; line = \"4\"; },\n"
+		 "  { name = \"d\"; chip = \"c\"; line = 40; },\n"
+		 "  { name = \"e\"; chip = \"c4\"; line = 0; },\n"
+		 "  { name = \"f\"; chip = \"c\"; line = 0; },\n"
+		 "  { name = \"g\"; line = \"4\"; } );\n");
+	ck_assert_msg(l.rc == 0, "%s", l.errors);
+	ck_assert_uint_eq(l.cfg.n_lines, 6);
+	load_done(&l);
+}
+END_TEST
+
 START_TEST(test_offset_needs_chip)
 {
 	expect_only_error("outputs = (\n"	   /* 1 */
@@ -941,6 +958,9 @@ START_TEST(test_payload_words)
 			  "'payload_on'");
 	expect_only_error("outputs = ( { name = \"a\"; line = \"L\"; payload_off = \"\"; } );\n", 1,
 			  "'payload_off'");
+	expect_only_error("inputs = (\n  { name = \"a\"; line = \"L\";\n"
+			  "    payload_off = \"\"; } );\n",
+			  3, "'payload_off'");
 }
 END_TEST
 
@@ -1132,6 +1152,7 @@ Suite *config_suite(void)
 	tcase_add_test(errors, test_duplicate_command_topics);
 	tcase_add_test(errors, test_topic_clashes);
 	tcase_add_test(errors, test_same_line_twice);
+	tcase_add_test(errors, test_different_lines_do_not_clash);
 	tcase_add_test(errors, test_offset_needs_chip);
 	tcase_add_test(errors, test_wildcards_in_topics);
 	tcase_add_test(errors, test_wildcard_in_base_topic);
