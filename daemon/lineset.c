@@ -22,19 +22,46 @@ static bool same_ref(const struct gpio_ref *a, const struct gpio_ref *b)
 	return a->chip == b->chip && a->offset == b->offset;
 }
 
-/* Entries that name one GPIO line in two ways (name and offset). */
-static int check_distinct(const struct config *cfg, const struct line_state *lines,
-			  size_t i, FILE *errors)
+static int compare_refs(const void *pa, const void *pb)
 {
-	for (size_t j = 0; j < i; j++) {
-		if (lines[j].cfg && same_ref(&lines[j].ref, &lines[i].ref)) {
-			fprintf(errors, "%s:%d: '%s' is the same GPIO line as '%s' at line %d\n",
-				cfg->path, lines[i].cfg->source_line, lines[i].cfg->name,
-				lines[j].cfg->name, lines[j].cfg->source_line);
-			return -1;
-		}
+	const struct line_state *a = *(const struct line_state *const *)pa;
+	const struct line_state *b = *(const struct line_state *const *)pb;
+
+	if (a->ref.chip != b->ref.chip)
+		return a->ref.chip < b->ref.chip ? -1 : 1;
+	if (a->ref.offset != b->ref.offset)
+		return a->ref.offset < b->ref.offset ? -1 : 1;
+	return a < b ? -1 : a > b; /* file order within one line */
+}
+
+/* Entries that name one GPIO line in two ways (name and offset). Sorted by
+ * line, so that a thousand entries are not compared pair by pair. */
+static int check_distinct(const struct config *cfg, struct line_state *lines, FILE *errors)
+{
+	struct line_state **sorted = calloc(cfg->n_lines + 1, sizeof(*sorted));
+	size_t n = 0, first = 0;
+	int failures = 0;
+
+	if (!sorted) {
+		fprintf(errors, "%s: out of memory\n", cfg->path);
+		return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		if (lines[i].cfg) /* resolved */
+			sorted[n++] = &lines[i];
+	qsort(sorted, n, sizeof(*sorted), compare_refs);
+	for (size_t i = 1; i < n; i++) {
+		if (!same_ref(&sorted[i]->ref, &sorted[first]->ref)) {
+			first = i;
+			continue;
+		}
+		fprintf(errors, "%s:%d: '%s' is the same GPIO line as '%s' at line %d\n", cfg->path,
+			sorted[i]->cfg->source_line, sorted[i]->cfg->name, sorted[first]->cfg->name,
+			sorted[first]->cfg->source_line);
+		failures++;
+	}
+	free(sorted);
+	return failures ? -1 : 0;
 }
 
 int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
@@ -55,8 +82,9 @@ int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 			continue;
 		}
 		lines[i].cfg = c;
-		failures += check_distinct(cfg, lines, i, errors) < 0;
 	}
+	if (check_distinct(cfg, lines, errors) < 0)
+		failures++;
 	return failures ? -1 : 0;
 }
 
