@@ -36,6 +36,7 @@ struct plan {
 	struct line_state *lines;
 	struct mapping *commands; /* command topic -> index into lines */
 	struct subscriptions subs;
+	double read_ms, find_ms; /* how long loading it took: the file, the lines */
 };
 
 struct error_budget {
@@ -64,12 +65,22 @@ struct bridge {
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
 };
 
-static long long now_ms(void)
+static long long now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static double ms_since(long long start_us)
+{
+	return (double)(now_us() - start_us) / 1000.0;
 }
 
 /* --- plans --- */
@@ -103,6 +114,8 @@ static int plan_index_topics(struct plan *p, bool wildcard_allowed)
 static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
 		     bool check_free, bool wildcard_allowed)
 {
+	long long start = now_us();
+
 	memset(p, 0, sizeof(*p));
 	if (config_load(&p->cfg, path, stderr) < 0)
 		return -1;
@@ -111,8 +124,11 @@ static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
 		log_error("out of memory");
 		goto fail;
 	}
+	p->read_ms = ms_since(start);
+	start = now_us();
 	if (lineset_resolve(chips, &p->cfg, p->lines, check_free, stderr) < 0)
 		goto fail;
+	p->find_ms = ms_since(start);
 	return 0;
 fail:
 	plan_free(p);
@@ -680,6 +696,7 @@ static struct bridge *bridge_alloc(const char *path)
 struct bridge *bridge_new(const char *path, int *status)
 {
 	struct bridge *b = bridge_alloc(path);
+	long long start = now_us(), requested;
 	char err[256];
 
 	*status = EXIT_RUNTIME;
@@ -693,17 +710,21 @@ struct bridge *bridge_new(const char *path, int *status)
 		goto fail;
 	}
 	*status = EXIT_CONFIG;
-	if (plan_load(&b->plan, path, b->chips, true, true) < 0 ||
-	    lineset_request(b->chips, &b->plan.cfg, b->plan.lines, stderr) < 0)
+	if (plan_load(&b->plan, path, b->chips, true, true) < 0)
+		goto fail;
+	requested = now_us();
+	if (lineset_request(b->chips, &b->plan.cfg, b->plan.lines, stderr) < 0)
 		goto fail;
 	*status = EXIT_RUNTIME;
 	b->mqtt = new_client(b, &b->plan.cfg);
 	if (!b->mqtt)
 		goto fail;
 	watch_inputs(b, &b->plan);
-	log_info("%zu outputs and %zu inputs ready; broker %s:%d", b->plan.cfg.n_outputs,
-		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs, b->plan.cfg.mqtt.host,
-		 b->plan.cfg.mqtt.port);
+	log_info("%zu outputs and %zu inputs ready in %.1f ms (reading the mapping %.1f ms, "
+		 "finding the lines %.1f ms, requesting them %.1f ms); broker %s:%d",
+		 b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs,
+		 ms_since(start), b->plan.read_ms, b->plan.find_ms, ms_since(requested),
+		 b->plan.cfg.mqtt.host, b->plan.cfg.mqtt.port);
 	return b;
 fail:
 	bridge_free(b);

@@ -65,6 +65,15 @@ function per_line(key8, key1000, what,   r) {
 	r = v["gpio2mqtt", key1000] / v["gpio2mqtt", key8]
 	return sprintf("1000 lines ÷ 8 lines = %.2f", r)
 }
+# The start-up as gpio2mqtt itself accounts for it (from opening its chips
+# to every line requested, before connecting), one cell with its main parts.
+function phase_rows(n,   k) {
+	k = "startup" n "_"
+	if (!has("gpio2mqtt", k "setup_ms")) return
+	printf "| Start-up, %s lines, as the daemon logs it: lines ready (ms; of which reading the mapping, finding the lines, requesting them) | — | %.1f (%.1f, %.1f, %.1f) | — | — | — | |\n",
+		n == 1000 ? "1,000" : n, v["gpio2mqtt", k "setup_ms"], v["gpio2mqtt", k "read_ms"],
+		v["gpio2mqtt", k "find_ms"], v["gpio2mqtt", k "request_ms"]
+}
 
 END {
 	split(settings, s, /[ =]/)
@@ -101,6 +110,8 @@ END {
 	row("Start-up to ready (online), 8 lines (ms)", "startup8_ms", "ms1", "")
 	row("Start-up to ready, 1,000 lines on 4 chips (ms)", "startup1000_ms", "ms1",
 		has("gpio2mqtt", "startup1000_ms") ? "< 100 ms: " verdict(v["gpio2mqtt", "startup1000_ms"] < 100) : "< 100 ms")
+	phase_rows(8)
+	phase_rows(1000)
 	row("Page faults until ready, 8 lines", "startup8_faults", "", "")
 	row("Page faults until ready, 1,000 lines", "startup1000_faults", "", "")
 	row("`--check`, 8 lines (ms)", "check8_ms", "ms1", "")

@@ -319,6 +319,22 @@ mem_at() { # LINES
 	stop_contestant gpio2mqtt
 }
 
+# phases N: gpio2mqtt's own split of its last $REPEAT start-ups (its log
+# line "ready in T ms (reading the mapping R ms, finding the lines F ms,
+# requesting them Q ms)", which the driver's log caught), median of each.
+phases() {
+	local log=$LOG_DIR/phases.txt f name
+	grep -o 'ready in [0-9.]* ms (reading the mapping [0-9.]* ms, finding the lines [0-9.]* ms, requesting them [0-9.]* ms)' \
+		"$LOG_DIR/drive.log" | tail -n "$REPEAT" >"$log"
+	[ -s "$log" ] || { not_ok "gpio2mqtt: start-up phases with $1 lines"; return; }
+	for f in 3:setup 8:read 13:find 17:request; do
+		name=${f#*:}
+		echo "gpio2mqtt startup$1_${name}_ms $(cut -d' ' -f"${f%%:*}" "$log" | sort -n |
+			sed -n "$((($(wc -l <"$log") + 1) / 2))p")" >>"$RESULTS"
+	done
+	ok "gpio2mqtt: start-up phases with $1 lines"
+}
+
 scale() {
 	local big=$LOG_DIR/lines1000.conf small=$LOG_DIR/std.conf n c i
 	conf "$big" $((1000 - SCALE_INPUTS)) "$SCALE_INPUTS"
@@ -328,7 +344,7 @@ scale() {
 	for n in 8 1000; do
 		[ "$n" = 8 ] && c=$small || c=$big
 		fig gpio2mqtt "start-up with $n lines" "s/^startup/startup$n/" \
-			drive -n "$REPEAT" startup -- "$GPIO2MQTT" -c "$c"
+			drive -n "$REPEAT" startup -- "$GPIO2MQTT" -c "$c" && phases "$n"
 		fig gpio2mqtt "--check with $n lines" "s/^run/check$n/" \
 			drive -n "$REPEAT" run -- "$GPIO2MQTT" --check -c "$c"
 	done
