@@ -32,7 +32,7 @@ struct gpio_line {
 	int timer_fd;      /* inputs with debounce, else -1 */
 	int poll_fd;       /* what the loop watches: event_fd, or an epoll fd */
 	unsigned int debounce_ms;
-	int reported;      /* last value passed to the callback */
+	int reported;      /* last value the caller was given, -1 before any */
 	uint64_t last_edge_ns;
 };
 
@@ -234,10 +234,8 @@ static int setup_input(struct gpio_line *l, const struct gpio_settings *s)
 	l->debounce_ms = s->debounce_ms;
 	if (!s->debounce_ms)
 		return 0; /* reported is compared only when settling */
-	if (setup_debounce(l) < 0)
-		return -1;
-	l->reported = gpiod_line_get_value(l->line);
-	return l->reported < 0 ? -1 : 0;
+	l->reported = -1; /* the caller reads the start value with gpio_line_get() */
+	return setup_debounce(l);
 }
 
 /* Described only now: on success nobody reads it. EBUSY says who holds it. */
@@ -308,7 +306,11 @@ int gpio_line_set(struct gpio_line *l, int value)
 
 int gpio_line_get(struct gpio_line *l)
 {
-	return gpiod_line_get_value(l->line);
+	int value = gpiod_line_get_value(l->line);
+
+	if (value >= 0)
+		l->reported = value; /* settling compares with what the caller knows */
+	return value;
 }
 
 int gpio_line_fd(const struct gpio_line *l)
