@@ -319,20 +319,57 @@ mem_at() { # LINES
 	stop_contestant gpio2mqtt
 }
 
-# phases N: gpio2mqtt's own split of its last $REPEAT start-ups (its log
-# line "ready in T ms (reading the mapping R ms, finding the lines F ms,
-# requesting them Q ms)", which the driver's log caught), median of each.
+# median FILE: the middle one of the numbers in FILE, one per line.
+median() { sort -n "$1" | sed -n "$((($(wc -l <"$1") + 1) / 2))p"; }
+
+# startup_once NAME COMMAND...: one start-up to "online"; its time and page
+# faults go to $STARTS/NAME.ms and NAME.faults, what it logged to NAME.log.
+startup_once() {
+	local name=$1 out=$STARTS/once
+	shift
+	drive -n 1 startup -- "$@" >"$out" 2>>"$STARTS/$name.log" || return 1
+	sed -n 's/^startup_ms //p' "$out" >>"$STARTS/$name.ms"
+	sed -n 's/^startup_faults //p' "$out" >>"$STARTS/$name.faults"
+}
+
+# phases NAME N: the median of each part of gpio2mqtt's own account of its
+# start-ups (its log line "ready in T ms (reading the mapping R ms, finding
+# the lines F ms, requesting them Q ms)"), as figures startupN_*.
 phases() {
-	local log=$LOG_DIR/phases.txt f name
+	local log=$STARTS/$1.phases f name
 	grep -o 'ready in [0-9.]* ms (reading the mapping [0-9.]* ms, finding the lines [0-9.]* ms, requesting them [0-9.]* ms)' \
-		"$LOG_DIR/drive.log" | tail -n "$REPEAT" >"$log"
-	[ -s "$log" ] || { not_ok "gpio2mqtt: start-up phases with $1 lines"; return; }
+		"$STARTS/$1.log" >"$log"
+	[ -s "$log" ] || { not_ok "gpio2mqtt: start-up phases with $2 lines"; return; }
 	for f in 3:setup 8:read 13:find 17:request; do
 		name=${f#*:}
-		echo "gpio2mqtt startup$1_${name}_ms $(cut -d' ' -f"${f%%:*}" "$log" | sort -n |
-			sed -n "$((($(wc -l <"$log") + 1) / 2))p")" >>"$RESULTS"
+		cut -d' ' -f"${f%%:*}" "$log" >"$log.$name"
+		echo "gpio2mqtt startup$2_${name}_ms $(median "$log.$name")" >>"$RESULTS"
 	done
-	ok "gpio2mqtt: start-up phases with $1 lines"
+	ok "gpio2mqtt: start-up phases with $2 lines"
+}
+
+# startups SMALL BIG: time to "online" of echo and of gpio2mqtt with the 8-
+# and the 1,000-line mapping, one start-up of each in turn, $REPEAT times per
+# round: the load of a shared machine moves over minutes, and taking turns
+# spreads it over the three alike. Figures: the median of each.
+startups() {
+	local r name who n
+	STARTS=$LOG_DIR/startups
+	rm -rf "$STARTS" && mkdir -p "$STARTS"
+	for ((r = 0; r < REPEAT * ROUNDS; r++)); do
+		startup_once echo-8 "$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status &&
+			startup_once gpio2mqtt-8 "$GPIO2MQTT" -c "$1" &&
+			startup_once gpio2mqtt-1000 "$GPIO2MQTT" -c "$2" ||
+			{ not_ok "start-ups"; tail -n 3 "$STARTS"/*.log | sed 's/^/#   /'; return 1; }
+	done
+	for name in echo-8 gpio2mqtt-8 gpio2mqtt-1000; do
+		who=${name%-*} n=${name#*-}
+		echo "$who startup${n}_ms $(median "$STARTS/$name.ms")" >>"$RESULTS"
+		echo "$who startup${n}_faults $(median "$STARTS/$name.faults")" >>"$RESULTS"
+		ok "$who: start-up with $n lines, $((REPEAT * ROUNDS)) taking turns"
+	done
+	phases gpio2mqtt-8 8
+	phases gpio2mqtt-1000 1000
 }
 
 scale() {
@@ -341,15 +378,12 @@ scale() {
 	mem_at 64
 	mem_at 512
 	fig rig "cost of a system call and of a page fault" "s/^//" drive -n 1000 rig
+	startups "$small" "$big"
 	for n in 8 1000; do
 		[ "$n" = 8 ] && c=$small || c=$big
-		fig gpio2mqtt "start-up with $n lines" "s/^startup/startup$n/" \
-			drive -n "$REPEAT" startup -- "$GPIO2MQTT" -c "$c" && phases "$n"
 		fig gpio2mqtt "--check with $n lines" "s/^run/check$n/" \
 			drive -n "$REPEAT" run -- "$GPIO2MQTT" --check -c "$c"
 	done
-	fig echo "start-up" "s/^startup/startup8/" \
-		drive -n "$REPEAT" startup -- "$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status
 	# Cost of a command with 8 and with 1000 mappings, the same 4 lines driven.
 	for n in 8 1000; do
 		[ "$n" = 8 ] && c=$small || c=$big
