@@ -264,12 +264,15 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason_co
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted)
 {
 	struct mqtt *m = obj;
+	bool latest = mid == m->subscribe_mid;
 
 	(void)mosq;
 	/* Another mid: filters since replaced, maybe by the handler itself. */
 	for (int i = 0; i < count && (size_t)i < m->n_subscribed && mid == m->subscribe_mid; i++)
 		if (granted[i] >= 0x80)
 			m->handlers->subscription_refused(m->ctx, m->subscribed[i]);
+	if (latest)
+		m->handlers->subscribed(m->ctx);
 }
 
 static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)

@@ -30,6 +30,8 @@ struct mqtt_handlers {
 			bool retained);
 	/* The broker refused the subscription to filter (its SUBACK said so). */
 	void (*subscription_refused)(void *ctx, const char *filter);
+	/* The broker answered the latest subscription, after any refusals. */
+	void (*subscribed)(void *ctx);
 };
 
 /* Once per process, before any other call, and its counterpart at exit. */
