@@ -86,11 +86,11 @@ END {
 	row("Round trip p99 (ms)", "rt_p99", "ms", vs_echo("rt_p99", 1.15, 0))
 	row("Round trip max (ms)", "rt_max", "ms", "")
 	row("Line not yet set when its state arrived (commands)", "rt_line_late", "", "")
-	row("Flood: commands per second (" cfg["flood"] " back to back; DIY " cfg["diy_flood"] ")",
+	row("Flood: commands per second (" cfg["flood"] " back to back; DIY " cfg["diy_flood"] (cfg["rounds"] > 1 ? "; the median of " cfg["rounds"] " rounds in turns" : "") ")",
 		"flood_rate", "", vs_echo("flood_rate", 0.9, 1))
 	row("Flood: time to the last state (ms)", "flood_ms", "ms1", "")
 	row("Flood: CPU time per command (µs)", "flood_cpu_us_per_msg", "us", "")
-	row("Flood: lines not yet set at the last state", "flood_line_late", "", "")
+	row("Flood: lines not yet set at the last state (all rounds)", "flood_line_late", "", "")
 	row("Input edge → message p50 (ms), " cfg["edges"] " edges; echo: forwarding" kernel_delay("kedge_p50"), "edge_p50", "ms", "")
 	row("Input edge → message p99 (ms)" kernel_delay("kedge_p99"), "edge_p99", "ms", vs_echo("edge_p99", 1.15, 0))
 	burst(1000, "1 kHz"); burst(10000, "10 kHz"); burst(100000, "100 kHz")

@@ -113,12 +113,13 @@ conf() {
 drive() { "$DRIVE" -p "$BROKER_PORT" "$@"; }
 
 # fig WHO DESC RENAME CMD...: runs the driver; its "FIGURE VALUE" lines go to
-# the results as "WHO FIGURE VALUE" after the sed expression RENAME.
+# the results (or to $FIG_TO) as "WHO FIGURE VALUE" after the sed expression
+# RENAME.
 fig() {
 	local who=$1 desc=$2 rename=$3 tmp=$LOG_DIR/figures.txt
 	shift 3
 	if "$@" >"$tmp" 2>>"$LOG_DIR/drive.log"; then
-		sed -e "$rename" -e "s/^/$who /" "$tmp" >>"$RESULTS"
+		sed -e "$rename" -e "s/^/$who /" "$tmp" >>"${FIG_TO:-$RESULTS}"
 		ok "$who: $desc"
 	else
 		not_ok "$who: $desc"
@@ -202,16 +203,52 @@ start_contestant() { # NAME
 	esac
 }
 
-# Latencies, in rounds that take turns between the contestants so that a busy
-# spell of the machine does not fall on one of them alone; the figures are
-# over the samples of every round. echo's input figure is its forwarding.
+# Latencies and floods, in rounds that take turns between the contestants so
+# that a busy spell of the machine does not fall on one of them alone; the
+# latencies are over the samples of every round. echo's input figure is its forwarding.
 latency_round() { # NAME ROUND
 	local name=$1 values=() input=()
 	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
 	fig "$name" "round trip, round $2" '/^rt_p\|^rt_max/d' drive -n $((RT / ROUNDS)) \
 		-k "$NOUT" "${values[@]}" -s "$OUT/rt-$name.txt" roundtrip &&
 		fig "$name" "input latency, round $2" '/^edge_/d' drive -n $((EDGES / ROUNDS)) \
-			"${input[@]}" -s "$OUT/edge-$name.txt" edges
+			"${input[@]}" -s "$OUT/edge-$name.txt" edges &&
+		flood_round "$name" "$2"
+}
+
+# flood_round NAME ROUND: a whole flood; its figures go to flood-NAME.txt, of
+# which flood_figures reports the round of median duration.
+flood_round() {
+	local name=$1 values=() flood=$FLOOD lasting
+	lasting=$(pid_args "$ROOT" gpioset)
+	[ "$name" = echo ] || values=("${VALUES[@]}")
+	[ "$name" != diy ] || flood=$DIY_FLOOD
+	# shellcheck disable=SC2086 # lasting holds "-P N" pairs
+	FIG_TO=$LOG_DIR/floods.txt fig "$name" "flood of $flood, round $2" '' \
+		drive -n "$flood" -k "$NOUT" "${values[@]}" $lasting flood
+}
+
+# flood_figures NAME: the figures of its median flood, and the lines found
+# late summed over all rounds.
+flood_figures() {
+	sed -n "s/^$1 //p" "$LOG_DIR/floods.txt" | awk -v who="$1" '
+		/^flood_ms / { n++ }
+		{ v[n, $1] = $2 }
+		/^flood_line_late / { late += $2; has_late = 1 }
+		END {
+			for (i = 1; i <= n; i++) order[i] = i
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[order[j], "flood_ms"] < v[order[j - 1], "flood_ms"]; j--) {
+					t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
+				}
+			m = order[int((n + 1) / 2)]
+			for (f in v) {
+				split(f, k, SUBSEP)
+				if (k[1] == m && k[2] != "flood_line_late") print who, k[2], v[f]
+			}
+			if (has_late) print who, "flood_line_late", late
+			print who, "flood_rounds", n
+		}' >>"$RESULTS"
 }
 
 latency() {
@@ -231,26 +268,22 @@ latency() {
 		fig "$name" "round trip over $RT commands" '' drive -s "$OUT/rt-$name.txt" stats rt
 		fig "$name" "input latency over $EDGES edges" '' \
 			drive -s "$OUT/edge-$name.txt" stats edge
+		flood_figures "$name"
 	done
 }
 
 # measure NAME: the other figures every contestant gets. The input figures of echo
 # are those of its relay (publish -> echo -> subscriber).
 measure() {
-	local name=$1 pids lasting values=() input=() flood=$FLOOD rate
+	local name=$1 pids values=() input=() rate
 	pids=$(pid_args "$ROOT")
-	lasting=$(pid_args "$ROOT" gpioset)
 	[ "$name" != diy ] || pids="$pids $(pid_args "$DIY_INPUTS")"
 	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
-	[ "$name" != diy ] || flood=$DIY_FLOOD
 	sleep 1
 	# shellcheck disable=SC2086 # pids are "-P N" pairs
 	fig "$name" "idle ${IDLE}s" '' drive -t "$IDLE" $pids idle || return
 	# shellcheck disable=SC2086
 	fig "$name" "memory, 8 lines" 's/^/mem8_/' drive $pids mem || return
-	# shellcheck disable=SC2086
-	fig "$name" "flood of $flood" '' drive -n "$flood" -k "$NOUT" "${values[@]}" $lasting \
-		flood || return
 	for rate in 1000 10000 100000; do
 		fig "$name" "flips at $rate Hz" "s/^burst_/burst${rate}_/" \
 			drive -n "$BURST" -r "$rate" "${input[@]}" burst || return
