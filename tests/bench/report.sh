@@ -123,7 +123,8 @@ END {
 	row("Round trip p50, 1,000 mappings (ms)", "map1000_rt_p50", "ms",
 		per_line("map8_rt_p50", "map1000_rt_p50"))
 	if (has("rig", "syscall_us"))
-		printf "\nTest kernel: User-Mode Linux trapping system calls with %s; in it a system call costs %s µs and the first touch of a page %s µs%s.\n",
+		printf "\nTest kernel: User-Mode Linux %s, trapping system calls with %s; in it a system call costs %s µs and the first touch of a page %s µs%s.\n",
+			cfg["uml_cpu"] == "" || cfg["uml_cpu"] == "off" ? "on any host CPU" : "pinned to one host CPU",
 			cfg["uml_seccomp"] == "off" ? "ptrace" : cfg["uml_seccomp"] == "on" ? "seccomp" : "seccomp where the host allows (auto)",
 			v["rig", "syscall_us"], v["rig", "fault_us"],
 			has("host", "syscall_us") ? sprintf(" (on the host itself: %s and %s µs)", v["host", "syscall_us"], v["host", "fault_us"]) : ""

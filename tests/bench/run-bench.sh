@@ -42,7 +42,7 @@ trap_mode() {
 		echo "${G2M_UML_SECCOMP:-auto}"
 	fi
 }
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode)" >"$OUT/settings.txt"
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
