@@ -210,7 +210,8 @@ prepare_root() {
 boot() {
 	local root=$1 log=$2 uml
 	uml=$(mktemp -d) || return 1
-	timeout -k 10 "$boot_timeout" "$KERNEL" mem=512M root=/dev/root rootfstype=hostfs \
+	"$top/tests/uml/pin.sh" timeout -k 10 "$boot_timeout" "$KERNEL" mem=512M \
+		root=/dev/root rootfstype=hostfs \
 		hostfs="$root" rw init=/lib/systemd/systemd uml_dir="$uml" \
 		seccomp="${G2M_UML_SECCOMP:-auto}" \
 		con0=fd:0,fd:1 con=null quiet systemd.show_status=false </dev/null 2>&1 |

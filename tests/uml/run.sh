@@ -15,8 +15,8 @@
 #   G2M_UML_SECCOMP  how the kernel traps its processes' system calls: auto
 #                    (default: seccomp where the host allows, else ptrace),
 #                    on (seccomp or fail) or off (ptrace)
-#   G2M_UML_CPU      host CPU the instance runs on: auto (default: the last
-#                    one this process may use), a CPU number, or off
+#   G2M_UML_CPU      host CPU the instance runs on (see pin.sh): auto
+#                    (default), a CPU number, or off
 #   G2M_KEEP=1       keep the shared directory even on success
 set -eu
 
@@ -29,12 +29,6 @@ mem=${G2M_UML_MEM:-256M}
 # shortens the test run by a quarter. auto falls back to ptrace on a host
 # that cannot.
 seccomp=${G2M_UML_SECCOMP:-auto}
-# The instance's kernel and each of its processes are host processes that hand
-# over to each other on every system call; on two host CPUs each hand-over is
-# a wake-up across CPUs, and a system call costs 10 to 60 µs depending on where
-# the host scheduler put them. The kernel has one CPU, so one host CPU loses
-# nothing and gives a steady 10 µs (measured by "make bench").
-cpu=${G2M_UML_CPU:-auto}
 
 die() {
 	echo "run.sh: $*" >&2
@@ -74,16 +68,6 @@ case $script in /*) ;; *) script=$PWD/$script ;; esac
 case "$here$PWD" in *[[:space:]]*) die "paths with spaces are not supported: $here" ;; esac
 
 kernel=$("$here/build-kernel.sh") || die "no kernel"
-pin=""
-case $cpu in
-off) ;;
-auto)
-	last=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*: *//p' | tr ',' '\n' | tail -n 1)
-	[ -z "$last" ] || pin="taskset -c ${last##*-}"
-	;;
-*[!0-9]* | '') die "G2M_UML_CPU must be auto, off or a CPU number: $cpu" ;;
-*) pin="taskset -c $cpu" ;;
-esac
 # Under /tmp on purpose: the instance mounts its own /run and /dev/shm.
 shared=$(mktemp -d /tmp/gpio2mqtt-uml.XXXXXX)
 mkdir "$shared/out" "$shared/uml"
@@ -92,7 +76,7 @@ write_job "$@"
 # timeout(1) kills the whole process group of the instance (UML forks helper
 # processes); on an interrupt we ask it to stop the instance the same way.
 (
-	$pin timeout -k 10 "$timeout_s" "$kernel" mem="$mem" root=/dev/root rootfstype=hostfs \
+	"$here/pin.sh" timeout -k 10 "$timeout_s" "$kernel" mem="$mem" root=/dev/root rootfstype=hostfs \
 		rootflags=/ ro init="$here/init.sh" G2M_SHARED="$shared" seccomp="$seccomp" \
 		uml_dir="$shared/uml" con0=fd:0,fd:1 con=null quiet </dev/null &
 	echo $! >"$shared/timeout.pid"
