@@ -205,8 +205,9 @@ start_contestant() { # NAME
 
 # Latencies and floods, in rounds that take turns between the contestants so
 # that a busy spell of the machine does not fall on one of them alone; the
-# latencies are over the samples of every round. echo's input figure is its forwarding.
-latency_round() { # NAME ROUND
+# latencies are over the samples of every round. echo's input figure is its
+# forwarding.
+one_round() { # NAME ROUND
 	local name=$1 values=() input=()
 	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
 	fig "$name" "round trip, round $2" '/^rt_p\|^rt_max/d' drive -n $((RT / ROUNDS)) \
@@ -216,7 +217,7 @@ latency_round() { # NAME ROUND
 		flood_round "$name" "$2"
 }
 
-# flood_round NAME ROUND: a whole flood; its figures go to flood-NAME.txt, of
+# flood_round NAME ROUND: a whole flood; its figures go to floods.txt, of
 # which flood_figures reports the round of median duration.
 flood_round() {
 	local name=$1 values=() flood=$FLOOD lasting
@@ -231,27 +232,19 @@ flood_round() {
 # flood_figures NAME: the figures of its median flood, and the lines found
 # late summed over all rounds.
 flood_figures() {
-	sed -n "s/^$1 //p" "$LOG_DIR/floods.txt" | awk -v who="$1" '
-		/^flood_ms / { n++ }
-		{ v[n, $1] = $2 }
-		/^flood_line_late / { late += $2; has_late = 1 }
-		END {
-			for (i = 1; i <= n; i++) order[i] = i
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && v[order[j], "flood_ms"] < v[order[j - 1], "flood_ms"]; j--) {
-					t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
-				}
-			m = order[int((n + 1) / 2)]
-			for (f in v) {
-				split(f, k, SUBSEP)
-				if (k[1] == m && k[2] != "flood_line_late") print who, k[2], v[f]
-			}
-			if (has_late) print who, "flood_line_late", late
-			print who, "flood_rounds", n
-		}' >>"$RESULTS"
+	local rounds=$LOG_DIR/floods-$1.txt m
+	# "ROUND FIGURE VALUE"; each round's figures start with flood_ms.
+	sed -n "s/^$1 //p" "$LOG_DIR/floods.txt" | awk '/^flood_ms / { n++ } { print n, $1, $2 }' \
+		>"$rounds"
+	m=$(awk '$2 == "flood_ms" { print $3, $1 }' "$rounds" | sort -n |
+		sed -n "$(((ROUNDS + 1) / 2))p" | cut -d' ' -f2)
+	awk -v who="$1" -v m="$m" '
+		$2 == "flood_line_late" { late += $3; has_late = 1; next }
+		$1 == m { print who, $2, $3 }
+		END { if (has_late) print who, "flood_line_late", late }' "$rounds" >>"$RESULTS"
 }
 
-latency() {
+rounds() {
 	local round name
 	for ((round = 1; round <= ROUNDS; round++)); do
 		for name in echo gpio2mqtt diy; do
@@ -260,7 +253,7 @@ latency() {
 				stop_contestant "$name"
 				return 1
 			fi
-			latency_round "$name" "$round" || { stop_contestant "$name"; return 1; }
+			one_round "$name" "$round" || { stop_contestant "$name"; return 1; }
 			stop_contestant "$name"
 		done
 	done
@@ -434,8 +427,8 @@ scale() {
 
 conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
 dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
-diag "$(date +%T) latency, $ROUNDS round(s)"
-latency
+diag "$(date +%T) latency and flood, $ROUNDS round(s)"
+rounds
 for name in echo gpio2mqtt diy; do
 	diag "$(date +%T) $name"
 	if start_contestant "$name"; then
