@@ -203,6 +203,7 @@ static void report_bad_message(struct bridge *b, const char *topic, const void *
 			       size_t len, const char *reason)
 {
 	char *json;
+	bool cut;
 
 	if (!error_allowed(&b->errors)) {
 		log_debug("ignored a message on \"%s\": %s", topic, reason);
@@ -213,9 +214,15 @@ static void report_bad_message(struct bridge *b, const char *topic, const void *
 		b->errors.suppressed = 0;
 	}
 	log_warning("ignored a message on \"%s\": %s", topic, reason);
-	json = payload_error_json(topic, payload, len, reason);
-	if (json && mqtt_is_connected(b->mqtt))
+	if (!mqtt_is_connected(b->mqtt))
+		return;
+	/* Cut to the broker's maximum packet size, so that it is not refused. */
+	json = payload_error_json_within(topic, payload, len, reason,
+					 mqtt_payload_room(b->mqtt, b->plan.cfg.error_topic), &cut);
+	if (json)
 		publish_text(b, b->plan.cfg.error_topic, json, false);
+	else
+		log_warning("the error report does not fit in the broker's largest packet");
 	free(json);
 }
 
@@ -317,7 +324,7 @@ static void on_subscribed(void *ctx)
 		b->states = STATES_DUE;
 }
 
-static void on_disconnected(void *ctx)
+static void on_disconnected(void *ctx, bool retry_at_once)
 {
 	struct bridge *b = ctx;
 
@@ -326,7 +333,10 @@ static void on_disconnected(void *ctx)
 	b->connected_ms = 0;
 	b->states = STATES_SENT; /* all of them again on connect */
 	timer_arm(b->keepalive_fd, 0, false);
-	schedule_reconnect(b);
+	if (retry_at_once)
+		timer_arm(b->reconnect_fd, 1, false); /* from the loop, not this callback */
+	else
+		schedule_reconnect(b);
 }
 
 static void connect_now(struct bridge *b)

@@ -304,13 +304,16 @@ static void read_tls(struct reader *r, const config_setting_t *tls, struct cfg_t
 
 static const char *const mqtt_keys[] = { "host", "port", "client_id", "username", "password",
 					 "password_file", "keepalive", "qos", "base_topic",
-					 "reconnect_delay_max", "tls", NULL };
+					 "reconnect_delay_max", "protocol", "tls", NULL };
+/* In the order of enum cfg_protocol. */
+static const char *const protocol_names[] = { "auto", "5", "3.1.1", NULL };
 
 static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m)
 {
 	const config_setting_t *g = get_group(r, root, "mqtt");
 	const config_setting_t *tls = g ? get_group(r, g, "tls") : NULL;
 	char *password_file = NULL;
+	int protocol = PROTOCOL_AUTO;
 
 	m->host = copy("localhost");
 	m->keepalive = 30;
@@ -328,6 +331,7 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		/* Pings go out every keepalive/2 seconds; libmosquitto wants >= 5. */
 		get_int(r, g, "keepalive", 10, 65535, &m->keepalive);
 		get_int(r, g, "qos", 0, 2, &m->qos);
+		get_choice(r, g, "protocol", protocol_names, &protocol);
 		get_string(r, g, "base_topic", &m->base_topic);
 		get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
 		if (get_string(r, g, "password_file", &password_file) > 0) {
@@ -339,6 +343,7 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		}
 	}
 	free(password_file);
+	m->protocol = (enum cfg_protocol)protocol;
 	if (tls)
 		read_tls(r, tls, &m->tls);
 	if (!m->port)
@@ -810,7 +815,7 @@ bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b)
 	return same_str(a->host, b->host) && a->port == b->port &&
 	       same_str(a->client_id, b->client_id) && same_str(a->username, b->username) &&
 	       same_str(a->password, b->password) && a->keepalive == b->keepalive &&
-	       a->qos == b->qos && same_str(a->base_topic, b->base_topic) &&
+	       a->qos == b->qos && a->protocol == b->protocol && same_str(a->base_topic, b->base_topic) &&
 	       a->reconnect_delay_max == b->reconnect_delay_max && x->enabled == y->enabled &&
 	       same_str(x->ca_file, y->ca_file) && same_str(x->ca_path, y->ca_path) &&
 	       same_str(x->cert_file, y->cert_file) && same_str(x->key_file, y->key_file) &&

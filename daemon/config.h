@@ -24,6 +24,10 @@ struct cfg_tls {
 	bool insecure;
 };
 
+/* Which MQTT version to speak: MQTT 5, falling back to 3.1.1 for a broker
+ * that turns it down or hangs up on it (auto), or one of them only. */
+enum cfg_protocol { PROTOCOL_AUTO, PROTOCOL_V5, PROTOCOL_V311 };
+
 struct cfg_mqtt {
 	char *host;
 	int port;
@@ -32,6 +36,7 @@ struct cfg_mqtt {
 	char *password; /* secret: never log */
 	int keepalive;
 	int qos;
+	enum cfg_protocol protocol;
 	char *base_topic;
 	int reconnect_delay_max; /* seconds */
 	struct cfg_tls tls;

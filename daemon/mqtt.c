@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "broker.h"
 #include "log.h"
 
 #define OFFLINE "offline"
@@ -35,13 +36,25 @@ struct mqtt {
 	struct mosquitto *mosq;
 	char *host;
 	int port;
+	char *client_id;
+	char *will_topic;
+	int qos;         /* configured for publications */
+	int will_qos;    /* lowered for a broker that refuses the will as it is */
+	bool will_retain;
+	struct broker broker; /* its version, limits and habits */
 	int ping_s; /* the MQTT keep-alive: half the configured keepalive, or what
 		     * the broker imposes; a broker silent for twice it is given up */
 	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
 	bool connected;
-	bool v5; /* MQTT 5 until the broker turns it down */
 	bool tls;
 	bool socket_open; /* from mqtt_connect until on_disconnect */
+	bool transport_up; /* this attempt's TCP connection (and TLS session) is up */
+	bool attempt_told; /* this attempt's end is already reported and weighed */
+	bool retry_at_once; /* the next attempt changes something: no back-off */
+	bool closing; /* mqtt_disconnect(): the end is ours */
+	bool fallback_told; /* the first fall-back to 3.1.1 is a warning, later ones not */
+	bool hint_told; /* the shared client id hint, once per streak */
+	bool silenced; /* given up on: the broker stopped answering */
 	bool host_mismatch; /* libmosquitto's host name check failed */
 	long verify_result; /* OpenSSL's verification of the broker's certificate */
 	char lib_error[160]; /* libmosquitto's first error of this attempt */
@@ -109,22 +122,47 @@ static const char *error_text(int rc)
 	return mosquitto_strerror(rc);
 }
 
-/* A broker that knows only MQTT 3.1.1 turns an MQTT 5 CONNECT down (libmosquitto
- * reports that as "unsupported protocol version"): the next attempt uses
- * 3.1.1, which cannot report refused publications. */
-static bool fall_back_to_v311(struct mqtt *m, int rc)
+static void use_version(struct mqtt *m)
 {
-	if (!m->v5 || rc != MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)
-		return false;
-	m->v5 = false;
-	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	log_info("broker %s:%d does not speak MQTT 5: using MQTT 3.1.1", m->host, m->port);
-	return true;
+	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     m->broker.v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+}
+
+static const char *version_name(bool v5)
+{
+	return v5 ? "MQTT 5" : "MQTT 3.1.1";
+}
+
+/* Weighs how an attempt ended; a change of version is tried at once. */
+static void attempt_ended(struct mqtt *m, enum broker_end end)
+{
+	enum broker_switch to = broker_failed(&m->broker, end);
+
+	m->attempt_told = true;
+	if (to == BROKER_KEEP)
+		return;
+	use_version(m);
+	m->retry_at_once = to == BROKER_TO_V311;
+	if (to == BROKER_TO_V5) {
+		log_info("broker %s:%d hung up on MQTT 3.1.1 as well: trying MQTT 5 again",
+			 m->host, m->port);
+		return;
+	}
+	if (m->fallback_told) {
+		log_info("broker %s:%d: using MQTT 3.1.1", m->host, m->port);
+		return;
+	}
+	m->fallback_told = true;
+	log_warning("broker %s:%d does not speak MQTT 5: using MQTT 3.1.1 (it %s; set "
+		    "protocol = \"3.1.1\" to skip the first attempt)",
+		    m->host, m->port,
+		    end == BROKER_HANGUP ? "hung up on an MQTT 5 CONNECT" :
+					   "refused MQTT 5 as unsupported");
 }
 
 static bool is_credentials_refusal(const struct mqtt *m, int rc)
 {
-	if (m->v5)
+	if (m->broker.v5)
 		return rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD || rc == MQTT_RC_NOT_AUTHORIZED;
 	return rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED;
 }
@@ -152,6 +190,88 @@ static void adopt_server_keepalive(struct mqtt *m, const mosquitto_property *pro
 	m->ping_s = server_s;
 }
 
+/* A broker with limits may refuse the will as it is (mosquitto answers
+ * 0x9B to a QoS above its max_qos, 0x9A to a retained will where it keeps
+ * none): lower it to match and try again at once. */
+static bool lower_will(struct mqtt *m, int rc, const mosquitto_property *props)
+{
+	uint8_t max_qos = 0;
+
+	if (rc == MQTT_RC_QOS_NOT_SUPPORTED && m->will_qos > 0) {
+		if (!mosquitto_property_read_byte(props, MQTT_PROP_MAXIMUM_QOS, &max_qos, false) ||
+		    max_qos >= m->will_qos)
+			max_qos = (uint8_t)(m->will_qos - 1);
+		m->will_qos = max_qos;
+	} else if (rc == MQTT_RC_RETAIN_NOT_SUPPORTED && m->will_retain) {
+		m->will_retain = false;
+	} else {
+		return false;
+	}
+	log_warning("broker %s:%d refused the last will (%s): sending it with QoS %d%s",
+		    m->host, m->port, mosquitto_reason_string(rc), m->will_qos,
+		    m->will_retain ? "" : ", not retained");
+	mosquitto_will_set(m->mosq, m->will_topic, (int)strlen(OFFLINE), OFFLINE, m->will_qos,
+			   m->will_retain);
+	m->attempt_told = m->retry_at_once = true;
+	return true;
+}
+
+static void connect_refused(struct mqtt *m, int rc, const mosquitto_property *props)
+{
+	bool v5 = m->broker.v5;
+
+	/* libmosquitto reports a 3.1.1 CONNACK "unacceptable protocol version"
+	 * to an MQTT 5 CONNECT as 0x84 already. */
+	if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION ||
+	    (!v5 && rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
+		report_failure(m, "broker %s:%d refused %s as unsupported", m->host, m->port,
+			       version_name(v5));
+		attempt_ended(m, BROKER_UNSUPPORTED);
+		return;
+	}
+	if (v5 && lower_will(m, rc, props))
+		return;
+	report_failure(m, "broker %s:%d refused the connection: %s%s", m->host, m->port,
+		       v5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
+		       !is_credentials_refusal(m, rc) ? "" :
+		       m->broker.v5 || rc != CONNACK_REFUSED_NOT_AUTHORIZED ?
+							" (check username and password)" :
+							" (check username, password and access rules)");
+	attempt_ended(m, BROKER_REFUSED);
+}
+
+/* What the CONNACK allows; an MQTT 3.1.1 one says nothing. */
+static struct broker_limits read_limits(const mosquitto_property *props)
+{
+	struct broker_limits l = broker_no_limits;
+	uint8_t byte;
+
+	if (mosquitto_property_read_byte(props, MQTT_PROP_MAXIMUM_QOS, &byte, false))
+		l.max_qos = byte;
+	if (mosquitto_property_read_byte(props, MQTT_PROP_RETAIN_AVAILABLE, &byte, false))
+		l.retain = byte != 0;
+	mosquitto_property_read_int32(props, MQTT_PROP_MAXIMUM_PACKET_SIZE, &l.max_packet, false);
+	return l;
+}
+
+/* Said when the limits change, not on every reconnect. */
+static void adopt_limits(struct mqtt *m, const mosquitto_property *props)
+{
+	struct broker_limits old = m->broker.limits, l = read_limits(props);
+
+	broker_accepted(&m->broker, &l, now_ms());
+	if (l.max_qos < m->qos && l.max_qos != old.max_qos)
+		log_warning("broker %s:%d allows at most QoS %d: publishing at QoS %d instead of %d",
+			    m->host, m->port, l.max_qos, l.max_qos, m->qos);
+	if (!l.retain && old.retain)
+		log_warning("broker %s:%d keeps no retained messages: publishing unretained, so a "
+			    "new subscriber sees a state only when it changes",
+			    m->host, m->port);
+	if (l.max_packet && l.max_packet != old.max_packet)
+		log_info("broker %s:%d takes packets of at most %u bytes", m->host, m->port,
+			 (unsigned int)l.max_packet);
+}
+
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		       const mosquitto_property *props)
 {
@@ -160,17 +280,12 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	(void)flags;
 	if (rc != 0) {
 		/* libmosquitto closes the socket and calls on_disconnect next. */
-		if (!fall_back_to_v311(m, rc))
-			report_failure(m, "broker %s:%d refused the connection: %s%s", m->host,
-				       m->port,
-				       m->v5 ? mosquitto_reason_string(rc) :
-					       mosquitto_connack_string(rc),
-				       is_credentials_refusal(m, rc) ? " (check username and password)" :
-								       "");
+		connect_refused(m, rc, props);
 		return;
 	}
-	log_info("connected to %s:%d", m->host, m->port);
+	log_info("connected to %s:%d (%s)", m->host, m->port, version_name(m->broker.v5));
 	adopt_server_keepalive(m, props);
+	adopt_limits(m, props);
 	/* Its messages explain failures to connect. Once connected, a failure
 	 * reaches on_disconnect with its cause, and formatting four lines per
 	 * command only to drop them would cost more than the command itself. */
@@ -183,20 +298,72 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	m->handlers->connected(m->ctx);
 }
 
+/* Before a CONNACK: a broker that is down, silent, or hanging up. */
+static void attempt_failed(struct mqtt *m, int rc)
+{
+	if (m->attempt_told)
+		return; /* refused by its CONNACK: said and weighed there */
+	if (rc == MOSQ_ERR_KEEPALIVE) {
+		report_no_answer(m);
+		attempt_ended(m, BROKER_SILENT);
+	} else if (m->transport_up) {
+		report_failure(m, "broker %s:%d closed the connection without answering the %s "
+			       "CONNECT",
+			       m->host, m->port, version_name(m->broker.v5));
+		attempt_ended(m, BROKER_HANGUP);
+	} else {
+		report_failure(m, "cannot connect to %s:%d: %s", m->host, m->port,
+			       error_text(rc));
+		attempt_ended(m, BROKER_UNREACHABLE);
+	}
+}
+
+static const char *loss_text(int rc)
+{
+	if (rc == 0) /* a DISCONNECT that gave no reason */
+		return "the broker closed it";
+	return rc >= 0x80 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc);
+}
+
+/* Two clients with one client id push each other off the broker; MQTT 5
+ * brokers may say so (0x8E), mosquitto 2.0 just closes the old connection. */
+static void connection_lost(struct mqtt *m, int rc)
+{
+	bool hint = broker_lost(&m->broker, now_ms(), rc == MQTT_RC_SESSION_TAKEN_OVER);
+
+	if (hint && m->hint_told) {
+		log_debug("lost the connection to %s:%d again: %s", m->host, m->port, loss_text(rc));
+		return;
+	}
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		report_no_answer(m);
+	else
+		report_failure(m, "lost the connection to %s:%d: %s", m->host, m->port,
+			       loss_text(rc));
+	m->hint_told = hint;
+	if (hint)
+		log_warning("broker %s:%d keeps taking the connection away: is another client "
+			    "using client_id \"%s\"? Each board needs its own",
+			    m->host, m->port, m->client_id);
+}
+
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct mqtt *m = obj;
+	bool was_connected = m->connected;
 
 	(void)mosq;
-	if (rc == MOSQ_ERR_KEEPALIVE) /* no CONNACK, or no PINGRESP */
-		report_no_answer(m);
-	else if (m->connected && rc != 0)
-		report_failure(m, "lost the connection to %s:%d: %s", m->host, m->port,
-			       rc >= 0x80 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
 	m->connected = false;
 	m->socket_open = false;
-	if (rc != 0)
-		m->handlers->disconnected(m->ctx);
+	if (m->closing)
+		return;
+	if (m->silenced)
+		rc = MOSQ_ERR_KEEPALIVE;
+	if (was_connected)
+		connection_lost(m, rc);
+	else
+		attempt_failed(m, rc);
+	m->handlers->disconnected(m->ctx, m->retry_at_once);
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
@@ -307,14 +474,27 @@ static bool is_loopback(const char *host)
 	       strcmp(host, "::1") == 0;
 }
 
+/* Without ca_file or ca_path the system's CAs verify the broker: OpenSSL's
+ * default store (which SSL_CERT_FILE and SSL_CERT_DIR move). libmosquitto
+ * 2.0 wants a file or a directory even then, so it gets the default one. */
+static const char *system_ca_path(void)
+{
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+
+	return dir && *dir ? dir : X509_get_default_cert_dir();
+}
+
 static int setup_tls(struct mosquitto *mosq, const struct cfg_tls *t)
 {
+	const char *ca_path = t->ca_path;
 	int rc = MOSQ_ERR_SUCCESS;
 
-	if (!t->ca_file && !t->ca_path)
+	if (!t->ca_file && !t->ca_path) {
 		rc = mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+		ca_path = system_ca_path();
+	}
 	if (!rc)
-		rc = mosquitto_tls_set(mosq, t->ca_file, t->ca_path, t->cert_file, t->key_file,
+		rc = mosquitto_tls_set(mosq, t->ca_file, ca_path, t->cert_file, t->key_file,
 				       NULL);
 	if (!rc && t->insecure) {
 		rc = mosquitto_tls_opts_set(mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
@@ -336,15 +516,16 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	mosquitto_publish_v5_callback_set(mosq, on_publish);
 	/* Small state messages must not wait for Nagle's algorithm. */
 	rc = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
-	/* MQTT 5 for the reason codes of refused publications. */
+	/* MQTT 5 for the reason codes of refused publications and of
+	 * disconnections, and for the broker's limits. */
 	if (!rc)
-		rc = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	m->v5 = rc == MOSQ_ERR_SUCCESS;
+		rc = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION,
+					  m->broker.v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	if (!rc && cfg->username)
 		rc = mosquitto_username_pw_set(mosq, cfg->username, cfg->password);
 	if (!rc)
-		rc = mosquitto_will_set(mosq, will_topic, (int)strlen(OFFLINE), OFFLINE, cfg->qos,
-					true);
+		rc = mosquitto_will_set(mosq, will_topic, (int)strlen(OFFLINE), OFFLINE,
+					m->will_qos, m->will_retain);
 	if (!rc && cfg->tls.enabled)
 		rc = setup_tls(mosq, &cfg->tls);
 	return rc;
@@ -356,11 +537,15 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	struct mqtt *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (!m || !(m->host = strdup(cfg->host))) {
+	if (!m || !(m->host = strdup(cfg->host)) || !(m->client_id = strdup(cfg->client_id)) ||
+	    !(m->will_topic = strdup(will_topic))) {
 		log_error("out of memory");
 		goto fail;
 	}
 	m->port = cfg->port;
+	m->qos = m->will_qos = cfg->qos;
+	m->will_retain = true;
+	broker_init(&m->broker, cfg->protocol);
 	m->tls = cfg->tls.enabled;
 	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
@@ -389,6 +574,8 @@ void mqtt_free(struct mqtt *m)
 		return;
 	mosquitto_destroy(m->mosq);
 	free(m->host);
+	free(m->client_id);
+	free(m->will_topic);
 	free(m);
 }
 
@@ -421,6 +608,22 @@ static void report_tls_failure(struct mqtt *m)
 			       m->lib_error[0] ? m->lib_error : "no reason given");
 }
 
+/* Whether the broker could have read our CONNECT: the TCP connection is
+ * up and so is TLS where used. Only then does a hang-up say something
+ * about the broker rather than about the network. */
+static void note_transport(struct mqtt *m)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int fd = mosquitto_socket(m->mosq);
+	SSL *ssl;
+
+	if (m->transport_up || fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+		return;
+	ssl = m->tls ? mosquitto_ssl_get(m->mosq) : NULL;
+	m->transport_up = !m->tls || (ssl && SSL_is_init_finished(ssl));
+}
+
 int mqtt_connect(struct mqtt *m)
 {
 	int rc;
@@ -428,6 +631,8 @@ int mqtt_connect(struct mqtt *m)
 	m->host_mismatch = false;
 	m->verify_result = X509_V_OK;
 	m->lib_error[0] = '\0';
+	m->transport_up = m->attempt_told = m->retry_at_once = false;
+	m->closing = m->silenced = false;
 	mosquitto_log_callback_set(m->mosq, on_log);
 	/* Non-blocking: a broker behind a firewall that drops packets must not
 	 * stall the lines for the minutes TCP takes to give up. The TCP and TLS
@@ -441,6 +646,7 @@ int mqtt_connect(struct mqtt *m)
 		m->ever_connected = true;
 		m->socket_open = true;
 		m->last_in_ms = m->ping_ms = now_ms();
+		note_transport(m); /* a loopback connection may be up already */
 		return 0;
 	}
 	if (rc == MOSQ_ERR_TLS)
@@ -476,15 +682,31 @@ static void check_handshake(struct mqtt *m)
 		return;
 	m->socket_open = false;
 	report_tls_failure(m);
-	m->handlers->disconnected(m->ctx);
+	m->handlers->disconnected(m->ctx, false);
+}
+
+/* The broker's PUBACK for a QoS 1 state is a small segment that the kernel
+ * would acknowledge only after its delayed-ACK timer (40 ms); a broker
+ * with Nagle's algorithm on (mosquitto as installed) holds its next small
+ * write, the next command, until that ACK comes. Linux leaves quick-ack
+ * mode by itself, so it is asked for after every read. */
+static void acknowledge_now(struct mqtt *m)
+{
+	int fd = mosquitto_socket(m->mosq), one = 1;
+
+	if (fd >= 0 && m->connected)
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 {
+	if (!m->connected)
+		note_transport(m);
 	/* Errors close the socket and reach on_disconnect inside libmosquitto. */
 	if (readable && mosquitto_socket(m->mosq) >= 0) {
 		m->last_in_ms = now_ms();
 		mosquitto_loop_read(m->mosq, 1);
+		acknowledge_now(m);
 	}
 	/* What the read queued (acknowledgements, states published by the
 	 * message handler) goes out now, not after one more poll(). */
@@ -559,7 +781,7 @@ static void give_up_on_silence(struct mqtt *m, long long now)
 	if (!ping_outstanding(m) || now < give_up_due_ms(m))
 		return;
 	report_no_answer(m);
-	m->connected = false; /* reported here, not again in on_disconnect */
+	m->silenced = true;
 	shutdown(mosquitto_socket(m->mosq), SHUT_RDWR);
 }
 
@@ -630,12 +852,26 @@ int mqtt_unsubscribe(struct mqtt *m, char *const *topics, size_t count)
 	return 0;
 }
 
+size_t mqtt_payload_room(const struct mqtt *m, const char *topic)
+{
+	return broker_payload_room(&m->broker, strlen(topic), broker_qos(&m->broker, m->qos));
+}
+
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
 		 bool retain)
 {
 	int mid = 0;
-	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, qos, retain);
+	int rc;
 
+	qos = broker_qos(&m->broker, qos);
+	if (len > broker_payload_room(&m->broker, strlen(topic), qos)) {
+		log_warning("cannot publish on \"%s\": %zu bytes do not fit in the broker's "
+			    "largest packet (%u bytes)",
+			    topic, len, (unsigned int)m->broker.limits.max_packet);
+		return -1;
+	}
+	rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, qos,
+			       broker_retain(&m->broker, retain));
 	if (!rc)
 		note_published(m);
 	if (!rc && qos > 0) {
@@ -663,6 +899,7 @@ void mqtt_disconnect(struct mqtt *m, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 
+	m->closing = true;
 	if (mosquitto_socket(m->mosq) < 0)
 		return;
 	mosquitto_disconnect(m->mosq);

@@ -23,8 +23,10 @@ struct mqtt;
 struct mqtt_handlers {
 	/* The broker accepted the connection: subscribe and publish states. */
 	void (*connected)(void *ctx);
-	/* Lost, refused or failed: the cause is already logged. */
-	void (*disconnected)(void *ctx);
+	/* Lost, refused or failed: the cause is already logged. retry_at_once:
+	 * the next attempt changes what failed (the protocol version, the
+	 * will), so it needs no back-off. */
+	void (*disconnected)(void *ctx, bool retry_at_once);
 	/* An incoming message; payload is not NUL-terminated. */
 	void (*message)(void *ctx, const char *topic, const void *payload, size_t len,
 			bool retained);
@@ -65,8 +67,14 @@ bool mqtt_keepalive_moved(struct mqtt *m);
 int mqtt_subscribe(struct mqtt *m, char *const *topics, size_t count, int qos);
 /* Unsubscribes from the topics (a reload dropped them). 0 or -1 (logged). */
 int mqtt_unsubscribe(struct mqtt *m, char *const *topics, size_t count);
+/* Publishes at most at the QoS the broker allows, unretained where it keeps
+ * no retained messages; -1 (logged) for a payload larger than its maximum
+ * packet size lets through. */
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len,
 		 int qos, bool retain);
+/* The largest payload that fits a publication on topic at the configured
+ * QoS; SIZE_MAX while the broker has set no limit. */
+size_t mqtt_payload_room(const struct mqtt *m, const char *topic);
 
 /* Sends what is queued and a DISCONNECT, waiting at most timeout_ms. */
 void mqtt_disconnect(struct mqtt *m, int timeout_ms);

@@ -125,17 +125,18 @@ int payload_apply(enum command cmd, int current)
 	}
 }
 
-static void excerpt(char *out, const void *data, size_t len)
+static void excerpt(char *out, const void *data, size_t len, size_t limit)
 {
 	const unsigned char *p = data;
-	size_t n = len < EXCERPT_MAX ? len : EXCERPT_MAX;
+	size_t n = len < limit ? len : limit;
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
 	out[n] = '\0';
 }
 
-char *payload_error_json(const char *topic, const void *data, size_t len, const char *reason)
+static char *error_json(const char *topic, const void *data, size_t len, const char *reason,
+			size_t excerpt_max)
 {
 	char text[EXCERPT_MAX + 1];
 	cJSON *root = cJSON_CreateObject();
@@ -143,12 +144,49 @@ char *payload_error_json(const char *topic, const void *data, size_t len, const 
 
 	if (!root)
 		return NULL;
-	excerpt(text, data, len);
+	excerpt(text, data, len, excerpt_max);
 	if (cJSON_AddStringToObject(root, "topic", topic) &&
 	    cJSON_AddStringToObject(root, "payload", text) &&
 	    cJSON_AddNumberToObject(root, "length", (double)len) &&
 	    cJSON_AddStringToObject(root, "reason", reason))
 		json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
+	return json;
+}
+
+char *payload_error_json(const char *topic, const void *data, size_t len, const char *reason)
+{
+	return error_json(topic, data, len, reason, EXCERPT_MAX);
+}
+
+/* A shorter excerpt first, then a shorter topic: each halves, so few tries. */
+char *payload_error_json_within(const char *topic, const void *data, size_t len,
+				const char *reason, size_t room, bool *cut)
+{
+	size_t excerpt_max = EXCERPT_MAX, topic_len = strlen(topic);
+	char *json, *short_topic = NULL;
+
+	*cut = false;
+	for (;;) {
+		json = error_json(short_topic ? short_topic : topic, data, len, reason,
+				  excerpt_max);
+		if (!json || strlen(json) <= room)
+			break;
+		free(json);
+		json = NULL;
+		*cut = true;
+		if (excerpt_max > 0) {
+			excerpt_max /= 2;
+			continue;
+		}
+		if (topic_len == 0)
+			break;
+		topic_len /= 2;
+		free(short_topic);
+		short_topic = strndup(topic, topic_len);
+		if (!short_topic)
+			break;
+	}
+	free(short_topic);
 	return json;
 }

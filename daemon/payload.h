@@ -5,6 +5,7 @@
 #ifndef GPIO2MQTT_PAYLOAD_H
 #define GPIO2MQTT_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Largest command accepted; anything longer is refused unread. */
@@ -24,5 +25,10 @@ int payload_apply(enum command cmd, int current);
  * caller frees; non-printable bytes of the excerpt are replaced by '?'.
  * NULL when out of memory. */
 char *payload_error_json(const char *topic, const void *data, size_t len, const char *reason);
+/* The same, with the excerpt and then the topic shortened until the report
+ * has at most room bytes (a broker's maximum packet size); *cut says
+ * whether anything was. NULL when out of memory or when nothing fits. */
+char *payload_error_json_within(const char *topic, const void *data, size_t len,
+				const char *reason, size_t room, bool *cut);
 
 #endif

@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *backoff_suite(void);
+Suite *broker_suite(void);
 Suite *chiptable_suite(void);
 Suite *config_suite(void);
 Suite *linenames_suite(void);

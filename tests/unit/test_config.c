@@ -167,6 +167,7 @@ static void expect_default_mqtt(const struct cfg_mqtt *m)
 	ck_assert_ptr_null(m->password);
 	ck_assert_int_eq(m->keepalive, 30);
 	ck_assert_int_eq(m->qos, 1);
+	ck_assert_int_eq(m->protocol, PROTOCOL_AUTO);
 	ck_assert_str_eq(m->base_topic, "gpio2mqtt");
 	ck_assert_int_eq(m->reconnect_delay_max, 10);
 	ck_assert(!m->tls.enabled);
@@ -276,7 +277,7 @@ END_TEST
 static const char full_config[] =
 	"mqtt = {\n"
 	"  host = \"broker.lan\"; port = 8884; client_id = \"board-7\";\n"
-	"  username = \"board7\"; password = \"" SECRET "\";\n"
+	"  username = \"board7\"; password = \"" SECRET "\"; protocol = \"3.1.1\";\n"
 	"  keepalive = 45; qos = 2; base_topic = \"lab/b7\"; reconnect_delay_max = 120;\n"
 	"  tls = { ca_file = \"%s\"; ca_path = \"%s\"; cert_file = \"%s\"; key_file = \"%s\";\n"
 	"          insecure = true; };\n"
@@ -304,6 +305,7 @@ static void expect_full_mqtt(const struct cfg_mqtt *m, const char *ca, const cha
 	ck_assert_str_eq(m->password, SECRET);
 	ck_assert_int_eq(m->keepalive, 45);
 	ck_assert_int_eq(m->qos, 2);
+	ck_assert_int_eq(m->protocol, PROTOCOL_V311);
 	ck_assert_str_eq(m->base_topic, "lab/b7");
 	ck_assert_int_eq(m->reconnect_delay_max, 120);
 	ck_assert_int_eq(m->source_line, 1);
@@ -766,6 +768,9 @@ START_TEST(test_bad_choices)
 	expect_entry_error("outputs", "drive = \"open_drain\"", "'drive'");
 	expect_entry_error("outputs", "initial = \"high\"", "'initial'");
 	expect_entry_error("outputs", "initial = \"\"", "'initial'");
+	expect_mqtt_error("protocol = \"3\"", "\"3\", must be one of: auto, 5, 3.1.1");
+	expect_mqtt_error("protocol = \"mqttv5\"", "'protocol'");
+	expect_mqtt_error("protocol = 5", "'protocol' must be a string");
 }
 END_TEST
 
@@ -1082,6 +1087,7 @@ static bool change_field(struct cfg_mqtt *m, int field, char *other)
 	case 15: m->tls.cert_file = other; break;
 	case 16: m->tls.key_file = other; break;
 	case 17: m->tls.insecure = true; break;
+	case 18: m->protocol = PROTOCOL_V311; break;
 	default: return false;
 	}
 	return true;
@@ -1101,7 +1107,7 @@ START_TEST(test_mqtt_equal_each_field)
 		ck_assert_msg(!config_mqtt_equal(&a, &c), "change %d not seen", field);
 		ck_assert_msg(!config_mqtt_equal(&c, &a), "change %d not seen", field);
 	}
-	ck_assert_int_eq(field, 18);
+	ck_assert_int_eq(field, 19);
 	a.username = b.username = NULL;
 	ck_assert(config_mqtt_equal(&a, &b));
 }
