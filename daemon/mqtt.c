@@ -47,6 +47,7 @@ struct mqtt {
 	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
 	bool connected;
 	bool tls;
+	bool system_cas; /* TLS verified by the system's store, not a ca_file */
 	bool socket_open; /* from mqtt_connect until on_disconnect */
 	bool transport_up; /* this attempt's TCP connection (and TLS session) is up */
 	bool attempt_told; /* this attempt's end is already reported and weighed */
@@ -133,24 +134,25 @@ static const char *version_name(bool v5)
 	return v5 ? "MQTT 5" : "MQTT 3.1.1";
 }
 
-/* Weighs how an attempt ended; a change of version is tried at once. */
-static void attempt_ended(struct mqtt *m, enum broker_end end)
+/* Weighs how an attempt ended; a change of version is tried at once. The
+ * fall-back to 3.1.1 is the one line said about such an attempt. */
+static enum broker_switch attempt_ended(struct mqtt *m, enum broker_end end)
 {
 	enum broker_switch to = broker_failed(&m->broker, end);
 
 	m->attempt_told = true;
 	if (to == BROKER_KEEP)
-		return;
+		return to;
 	use_version(m);
 	m->retry_at_once = to == BROKER_TO_V311;
 	if (to == BROKER_TO_V5) {
 		log_info("broker %s:%d hung up on MQTT 3.1.1 as well: trying MQTT 5 again",
 			 m->host, m->port);
-		return;
+		return to;
 	}
 	if (m->fallback_told) {
 		log_info("broker %s:%d: using MQTT 3.1.1", m->host, m->port);
-		return;
+		return to;
 	}
 	m->fallback_told = true;
 	log_warning("broker %s:%d does not speak MQTT 5: using MQTT 3.1.1 (it %s; set "
@@ -158,6 +160,7 @@ static void attempt_ended(struct mqtt *m, enum broker_end end)
 		    m->host, m->port,
 		    end == BROKER_HANGUP ? "hung up on an MQTT 5 CONNECT" :
 					   "refused MQTT 5 as unsupported");
+	return to;
 }
 
 static bool is_credentials_refusal(const struct mqtt *m, int rc)
@@ -224,9 +227,9 @@ static void connect_refused(struct mqtt *m, int rc, const mosquitto_property *pr
 	 * to an MQTT 5 CONNECT as 0x84 already. */
 	if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION ||
 	    (!v5 && rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
-		report_failure(m, "broker %s:%d refused %s as unsupported", m->host, m->port,
-			       version_name(v5));
-		attempt_ended(m, BROKER_UNSUPPORTED);
+		if (attempt_ended(m, BROKER_UNSUPPORTED) != BROKER_TO_V311)
+			report_failure(m, "broker %s:%d refused %s as unsupported", m->host,
+				       m->port, version_name(v5));
 		return;
 	}
 	if (v5 && lower_will(m, rc, props))
@@ -307,10 +310,12 @@ static void attempt_failed(struct mqtt *m, int rc)
 		report_no_answer(m);
 		attempt_ended(m, BROKER_SILENT);
 	} else if (m->transport_up) {
-		report_failure(m, "broker %s:%d closed the connection without answering the %s "
-			       "CONNECT",
-			       m->host, m->port, version_name(m->broker.v5));
-		attempt_ended(m, BROKER_HANGUP);
+		const char *version = version_name(m->broker.v5);
+
+		if (attempt_ended(m, BROKER_HANGUP) != BROKER_TO_V311)
+			report_failure(m, "broker %s:%d closed the connection without answering "
+				       "the %s CONNECT",
+				       m->host, m->port, version);
 	} else {
 		report_failure(m, "cannot connect to %s:%d: %s", m->host, m->port,
 			       error_text(rc));
@@ -547,6 +552,7 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	m->will_retain = true;
 	broker_init(&m->broker, cfg->protocol);
 	m->tls = cfg->tls.enabled;
+	m->system_cas = !cfg->tls.ca_file && !cfg->tls.ca_path;
 	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
 	m->ctx = ctx;
@@ -602,7 +608,9 @@ static void report_tls_failure(struct mqtt *m)
 	else if (result != X509_V_OK)
 		report_failure(m, "TLS handshake with %s:%d failed: %s%s", m->host, m->port,
 			       X509_verify_cert_error_string(result),
-			       is_issuer_error(result) ? " (not signed by the CA of ca_file?)" : "");
+			       !is_issuer_error(result) ? "" :
+			       m->system_cas	       ? " (not signed by a CA of the system's store?)" :
+							 " (not signed by the CA of ca_file?)");
 	else
 		report_failure(m, "TLS handshake with %s:%d failed: %s", m->host, m->port,
 			       m->lib_error[0] ? m->lib_error : "no reason given");

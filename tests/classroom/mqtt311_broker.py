@@ -4,11 +4,12 @@ protocol fall-back test: it answers an MQTT 5 CONNECT the way such a broker
 does (a 3.1.1 CONNACK "unacceptable protocol version", then it hangs up) and
 serves 3.1.1 clients just enough (CONNACK, SUBACK, PUBACK, PINGRESP).
 
-    mqtt311_broker.py PORT_FILE SECONDS
+    mqtt311_broker.py PORT_FILE SECONDS [hangup]
 
 Listens on a free port of 127.0.0.1, writes the port to PORT_FILE, prints one
 line per event ("refused level 5", "accepted level 4", "publish TOPIC") and
-exits after SECONDS.
+exits after SECONDS. With "hangup" it closes the connection on an MQTT 5
+CONNECT without any answer, as RabbitMQ 3.10 does ("hung up on level 5").
 """
 import socket
 import sys
@@ -55,9 +56,12 @@ def answer(conn, first, body):
     return kind != 14  # DISCONNECT ends the session
 
 
-def serve(conn):
+def serve(conn, hangup):
     first, body = read_packet(conn)
     level = body[6] if first >> 4 == 1 and len(body) > 6 else -1
+    if level != 4 and hangup:
+        print("hung up on level", level, flush=True)
+        return
     if level != 4:
         print("refused level", level, flush=True)
         conn.sendall(b"\x20\x02\x00\x01")
@@ -70,6 +74,7 @@ def serve(conn):
 
 def main():
     port_file, seconds = sys.argv[1], float(sys.argv[2])
+    hangup = sys.argv[3:4] == ["hangup"]
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(4)
@@ -84,7 +89,7 @@ def main():
             break
         conn.settimeout(max(0.1, end - time.monotonic()))
         try:
-            serve(conn)
+            serve(conn, hangup)
         except (EOFError, OSError):
             pass
         finally:
