@@ -15,6 +15,7 @@ check: deps
 deps:
 	@tests/install-deps.sh
 	@tests/classroom/install-deps.sh
+	@tests/brokers/node/prepare.sh >/dev/null
 
 unit-check: $(O)/run-unit
 	$(O)/run-unit
