@@ -358,6 +358,10 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	bool was_connected = m->connected;
 
 	(void)mosq;
+	/* libmosquitto may report one end twice (a DISCONNECT, then the closed
+	 * socket): the first tells. */
+	if (!m->socket_open)
+		return;
 	m->connected = false;
 	m->socket_open = false;
 	if (m->closing)

@@ -4,12 +4,15 @@ protocol fall-back test: it answers an MQTT 5 CONNECT the way such a broker
 does (a 3.1.1 CONNACK "unacceptable protocol version", then it hangs up) and
 serves 3.1.1 clients just enough (CONNACK, SUBACK, PUBACK, PINGRESP).
 
-    mqtt311_broker.py PORT_FILE SECONDS [hangup]
+    mqtt311_broker.py PORT_FILE SECONDS [hangup|takeover]
 
 Listens on a free port of 127.0.0.1, writes the port to PORT_FILE, prints one
 line per event ("refused level 5", "accepted level 4", "publish TOPIC") and
 exits after SECONDS. With "hangup" it closes the connection on an MQTT 5
 CONNECT without any answer, as RabbitMQ 3.10 does ("hung up on level 5").
+With "takeover" it accepts MQTT 5 and, at the client's first PUBLISH, ends
+the session with a DISCONNECT "Session taken over" (0x8E), as an MQTT 5
+broker does when another client connects with the same client id.
 """
 import socket
 import sys
@@ -56,10 +59,29 @@ def answer(conn, first, body):
     return kind != 14  # DISCONNECT ends the session
 
 
-def serve(conn, hangup):
+def take_over(conn):
+    """MQTT 5 until the first PUBLISH, then DISCONNECT 0x8E."""
+    conn.sendall(b"\x20\x03\x00\x00\x00")  # CONNACK, no properties
+    while True:
+        first, body = read_packet(conn)
+        if first >> 4 == 3:
+            print("took over", flush=True)
+            conn.sendall(b"\xe0\x02\x8e\x00")
+            return
+        if first >> 4 == 12:
+            conn.sendall(b"\xd0\x00")
+        if first >> 4 == 14:
+            return
+
+
+def serve(conn, mode):
     first, body = read_packet(conn)
     level = body[6] if first >> 4 == 1 and len(body) > 6 else -1
-    if level != 4 and hangup:
+    if level == 5 and mode == "takeover":
+        print("accepted level 5", flush=True)
+        take_over(conn)
+        return
+    if level != 4 and mode == "hangup":
         print("hung up on level", level, flush=True)
         return
     if level != 4:
@@ -74,7 +96,7 @@ def serve(conn, hangup):
 
 def main():
     port_file, seconds = sys.argv[1], float(sys.argv[2])
-    hangup = sys.argv[3:4] == ["hangup"]
+    mode = sys.argv[3] if len(sys.argv) > 3 else ""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(4)
@@ -89,7 +111,7 @@ def main():
             break
         conn.settimeout(max(0.1, end - time.monotonic()))
         try:
-            serve(conn, hangup)
+            serve(conn, mode)
         except (EOFError, OSError):
             pass
         finally:

@@ -77,6 +77,23 @@ check "protocol 5: ... which says so" grep -q \
 	"$DAEMON_LOG"
 daemon_stop
 
+# --- an MQTT 5 broker that says another client took the session over -------
+
+fresh_log takeover
+: >"$old_out"
+python3 "$CLASSROOM/mqtt311_broker.py" "$LOG_DIR/takeover.port" 30 takeover >"$old_out" 2>&1 &
+track $!
+check "take-over broker: listening" wait_for 5 test -s "$LOG_DIR/takeover.port"
+mapping "$(cat "$LOG_DIR/takeover.port")" >"$conf"
+daemon_start "$conf"
+check "take-over broker: it ends the session" wait_for 5 grep -qx "took over" "$old_out"
+check "take-over broker: the reason is logged in words" wait_for 5 \
+	grep -q "warning: lost the connection to .*: Session taken over" "$DAEMON_LOG"
+check "take-over broker: ... with the hint about the client id" grep -q \
+	"is another client using client_id \"gpio2mqtt-$TEST_NAME-$$\"?" "$DAEMON_LOG"
+check "take-over broker: MQTT 5 all along" not grep -q "3\.1\.1" "$DAEMON_LOG"
+daemon_stop
+
 # --- a broker that is down at first: no fall-back ---------------------------
 
 fresh_log down
@@ -135,6 +152,24 @@ tls_mapping '{ insecure = true; }' >"$conf"
 : >"$msgs"
 daemon_start "$conf"
 check "insecure without ca_file: the daemon comes online" wait_msg "$msgs" "gpio2mqtt/tls/status online" 10
+daemon_stop
+
+# --- the Eclipse Paho JavaScript client on mosquitto's websockets ------------
+
+NODE_DIR=$REPO/tests/brokers/node
+MODULES=$("$NODE_DIR/prepare.sh" --path)/node_modules
+fresh_log paho-js
+classroom_conf plain "$conf"
+: >"$msgs"
+daemon_start "$conf"
+check "Paho JS: the daemon comes online" wait_msg "$msgs" "public/gpio2mqtt/status online" 10
+js_out=$LOG_DIR/paho-client.out
+dump_on_fail "$js_out"
+js_status=0
+timeout -k 5 60 node "$NODE_DIR/paho-client.js" "$MODULES" "ws://127.0.0.1:$WS_PORT/" \
+	public/gpio2mqtt/output/led public/led on ON >"$js_out" 2>&1 || js_status=$?
+check "Paho JS on mosquitto's websockets: the LED's state came back" test "$js_status" = 0
+check "Paho JS on mosquitto's websockets: the command drove the line" sim_is "$CHIP" "$LED" 1
 daemon_stop
 
 # --- two boards with one client_id -------------------------------------------
