@@ -100,13 +100,18 @@ static int plan_index_topics(struct plan *p, bool wildcard_allowed)
 {
 	const struct config *cfg = &p->cfg;
 
-	p->commands = mapping_new(cfg->n_outputs);
+	size_t topics = 0;
+
+	for (size_t i = 0; i < cfg->n_outputs; i++)
+		topics += cfg->lines[i].n_commands;
+	p->commands = mapping_new(topics);
 	if (!p->commands)
 		return -1;
 	for (size_t i = 0; i < cfg->n_outputs; i++)
-		/* config_load already refused duplicate topics */
-		if (mapping_add(p->commands, cfg->lines[i].command_topic, i) < 0)
-			return -1;
+		for (size_t k = 0; k < cfg->lines[i].n_commands; k++)
+			/* config_load already refused duplicate topics */
+			if (mapping_add(p->commands, cfg->lines[i].command_topics[k], i) < 0)
+				return -1;
 	return subscriptions_plan(&p->subs, cfg, wildcard_allowed);
 }
 
@@ -135,6 +140,17 @@ fail:
 	return -1;
 }
 
+/* What --check found, for a user who wants to know it read the file right. */
+static void print_summary(const struct config *cfg)
+{
+	char nodes[256];
+
+	config_describe_nodes(&cfg->mqtt, nodes, sizeof(nodes));
+	printf("%s: %zu output%s, %zu input%s; broker %s; client id %s\n", cfg->path,
+	       cfg->n_outputs, cfg->n_outputs == 1 ? "" : "s", cfg->n_lines - cfg->n_outputs,
+	       cfg->n_lines - cfg->n_outputs == 1 ? "" : "s", nodes, cfg->mqtt.client_id);
+}
+
 int bridge_check(const char *path)
 {
 	char err[256];
@@ -147,6 +163,8 @@ int bridge_check(const char *path)
 		return EXIT_CONFIG;
 	}
 	status = plan_load(&p, path, chips, false, false) == 0 ? EXIT_OK : EXIT_CONFIG;
+	if (status == EXIT_OK)
+		print_summary(&p.cfg);
 	plan_free(&p);
 	gpio_chips_close(chips);
 	return status;
@@ -627,9 +645,11 @@ static int replace_client(struct bridge *b, const struct plan *next)
 
 static void notify_running(struct bridge *b)
 {
-	notify_send(b->notify, "READY=1\nSTATUS=%zu outputs, %zu inputs; broker %s:%d",
-		    b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs,
-		    b->plan.cfg.mqtt.host, b->plan.cfg.mqtt.port);
+	char nodes[256];
+
+	config_describe_nodes(&b->plan.cfg.mqtt, nodes, sizeof(nodes));
+	notify_send(b->notify, "READY=1\nSTATUS=%zu outputs, %zu inputs; broker %s",
+		    b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs, nodes);
 }
 
 static void on_watchdog_timer(void *ctx, int fd, short revents)
@@ -720,7 +740,7 @@ struct bridge *bridge_new(const char *path, int *status)
 {
 	struct bridge *b = bridge_alloc(path);
 	long long start = now_us(), requested;
-	char err[256];
+	char err[256], nodes[256];
 
 	*status = EXIT_RUNTIME;
 	if (!b || open_fds(b) < 0) {
@@ -743,11 +763,12 @@ struct bridge *bridge_new(const char *path, int *status)
 	if (!b->mqtt)
 		goto fail;
 	watch_inputs(b, &b->plan);
+	config_describe_nodes(&b->plan.cfg.mqtt, nodes, sizeof(nodes));
 	log_info("%zu outputs and %zu inputs ready in %.1f ms (reading the mapping %.1f ms, "
-		 "finding the lines %.1f ms, requesting them %.1f ms); broker %s:%d",
+		 "finding the lines %.1f ms, requesting them %.1f ms); broker %s",
 		 b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs,
 		 ms_since(start), b->plan.read_ms, b->plan.find_ms, ms_since(requested),
-		 b->plan.cfg.mqtt.host, b->plan.cfg.mqtt.port);
+		 nodes);
 	return b;
 fail:
 	bridge_free(b);

@@ -9,15 +9,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "template.h"
+
 #define TOPIC_MAX 1024
 #define PAYLOAD_WORD_MAX 64
 #define PASSWORD_MAX 1024
 #define CLIENT_ID_MAX 65535 /* an MQTT string */
+#define MACHINE_ID_PATH "/etc/machine-id"
 
 struct reader {
 	const char *path;
 	FILE *errors;
 	int failures;
+	struct template_vars vars; /* %h and %m, pointing into host and machine */
+	char host[256];
+	char machine[13];
 };
 
 static void fail_at(struct reader *r, int line, const char *fmt, ...)
@@ -194,6 +200,25 @@ static const config_setting_t *get_group(struct reader *r, const config_setting_
 	return s;
 }
 
+/* Replaces %h, %m and %% in *s, which group's key holds. On an error *s
+ * stays as written, which is what the message shows. */
+static void expand_vars(struct reader *r, const config_setting_t *group, const char *key,
+			char **s)
+{
+	const char *error = "";
+	char *expanded;
+
+	if (!*s || !template_has_vars(*s))
+		return;
+	expanded = template_expand(*s, &r->vars, &error);
+	if (!expanded) {
+		fail_at(r, key_line(group, key), "'%s' \"%s\": %s", key, *s, error);
+		return;
+	}
+	free(*s);
+	*s = expanded;
+}
+
 /* --- checks on values --- */
 
 static bool valid_topic(const char *t)
@@ -211,6 +236,14 @@ static void check_topic(struct reader *r, const config_setting_t *group, const c
 		fail_at(r, key_line(group, key),
 			"'%s' \"%s\" is not a valid topic (empty, too long, or has + or #)", key,
 			topic);
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
 }
 
 static bool valid_name(const char *s)
@@ -302,9 +335,82 @@ static void read_tls(struct reader *r, const config_setting_t *tls, struct cfg_t
 		fail_at(r, line_of(tls), "tls: cert_file and key_file go together");
 }
 
+/* "name", "name:port", "[v6-address]:port"; the port defaults to port.
+ * The text is cut in place. -1 with a message for the error stream. */
+static int parse_node(char *text, int port, struct cfg_node *node, const char **why)
+{
+	char *colon = strrchr(text, ':'), *end;
+	long value;
+
+	if (strstr(text, "://"))
+		return *why = "write the host name alone, without a scheme such as mqtt://", -1;
+	if (text[0] == '[') {
+		char *close = strchr(text, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return *why = "write an IPv6 address as [address] or [address]:port", -1;
+		*close = '\0';
+		colon = close[1] ? close + 1 : NULL;
+		text++;
+	} else if (colon && strchr(text, ':') != colon) {
+		colon = NULL; /* a bare IPv6 address */
+	}
+	if (colon) {
+		*colon = '\0';
+		errno = 0;
+		value = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || errno || value < 1 || value > 65535)
+			return *why = "the port after ':' must be a number from 1 to 65535", -1;
+		port = (int)value;
+	}
+	if (!*text)
+		return *why = "the host is empty", -1;
+	node->host = copy(text);
+	node->port = port;
+	return 0;
+}
+
+/* hosts = ( "node-a:1883", "node-b" ): the nodes of a clustered broker. */
+static void read_hosts(struct reader *r, const config_setting_t *g, struct cfg_mqtt *m)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, "hosts") : NULL;
+	int type = s ? config_setting_type(s) : CONFIG_TYPE_NONE;
+	int n = s ? config_setting_length(s) : 0;
+
+	if (s && config_setting_get_member(g, "host"))
+		fail_at(r, line_of(s), "give either host or hosts, not both");
+	if (s && ((type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) || n == 0)) {
+		fail_at(r, line_of(s), "'hosts' must be a list: hosts = ( \"node-a\", \"node-b:1884\" );");
+		s = NULL;
+	}
+	m->nodes = calloc(s ? (size_t)n : 1, sizeof(*m->nodes));
+	if (!m->nodes) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	for (int i = 0; s && i < n; i++) {
+		const char *text = config_setting_get_string_elem(s, i);
+		char *cut = text ? copy(text) : NULL;
+		const char *why = "each entry must be a string \"host\" or \"host:port\"";
+
+		if (!cut || parse_node(cut, m->port, &m->nodes[m->n_nodes], &why) < 0)
+			fail_at(r, line_of(s), "'hosts' entry %d: %s", i + 1, why);
+		else
+			m->n_nodes++;
+		free(cut);
+	}
+	if (!s)
+		m->nodes[m->n_nodes++] = (struct cfg_node){ .host = copy(m->host), .port = m->port };
+	if (m->n_nodes && s) {
+		free(m->host);
+		m->host = copy(m->nodes[0].host);
+		m->port = m->nodes[0].port;
+	}
+}
+
 static const char *const mqtt_keys[] = { "host", "port", "client_id", "username", "password",
 					 "password_file", "keepalive", "qos", "base_topic",
-					 "reconnect_delay_max", "protocol", "tls", NULL };
+					 "reconnect_delay_max", "protocol", "tls", "hosts", NULL };
 /* In the order of enum cfg_protocol. */
 static const char *const protocol_names[] = { "auto", "5", "3.1.1", NULL };
 
@@ -326,6 +432,7 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		get_string(r, g, "host", &m->host);
 		get_int(r, g, "port", 1, 65535, &m->port);
 		get_string(r, g, "client_id", &m->client_id);
+		expand_vars(r, g, "client_id", &m->client_id);
 		get_string(r, g, "username", &m->username);
 		get_string(r, g, "password", &m->password);
 		/* Pings go out every keepalive/2 seconds; libmosquitto wants >= 5. */
@@ -333,6 +440,7 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		get_int(r, g, "qos", 0, 2, &m->qos);
 		get_choice(r, g, "protocol", protocol_names, &protocol);
 		get_string(r, g, "base_topic", &m->base_topic);
+		expand_vars(r, g, "base_topic", &m->base_topic);
 		get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
 		if (get_string(r, g, "password_file", &password_file) > 0) {
 			if (m->password)
@@ -348,9 +456,13 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		read_tls(r, tls, &m->tls);
 	if (!m->port)
 		m->port = m->tls.enabled ? 8883 : 1883;
+	read_hosts(r, g, m);
 	if (m->client_id && (!*m->client_id || strlen(m->client_id) > CLIENT_ID_MAX))
 		fail_at(r, key_line(g, "client_id"), "'client_id' must have 1 to %d characters",
 			CLIENT_ID_MAX);
+	else if (m->client_id && !printable(m->client_id))
+		fail_at(r, key_line(g, "client_id"),
+			"'client_id' \"%s\" has spaces or control characters", m->client_id);
 	if (!m->client_id)
 		m->client_id = default_client_id();
 	if (!*m->host)
@@ -418,6 +530,7 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 			"'name' \"%s\" may only have letters, digits, '_' and '-'", l->name);
 	read_line_location(r, g, l);
 	get_string(r, g, "state_topic", &l->state_topic);
+	expand_vars(r, g, "state_topic", &l->state_topic);
 	get_bool(r, g, "active_low", &l->active_low);
 	get_bool(r, g, "retain", &l->retain);
 	get_choice(r, g, "bias", bias_names, &bias);
@@ -436,6 +549,46 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	check_topic(r, g, "state_topic", l->state_topic);
 }
 
+static void add_command_topic(struct cfg_line *l, char *topic)
+{
+	char **more = realloc(l->command_topics, (l->n_commands + 1) * sizeof(char *));
+
+	if (!more) {
+		perror("gpio2mqtt: out of memory");
+		abort();
+	}
+	l->command_topics = more;
+	l->command_topics[l->n_commands++] = topic;
+}
+
+/* One topic, or a list of them: a group's topic and the board's own. */
+static void read_command_topics(struct reader *r, const config_setting_t *g, struct cfg_line *l)
+{
+	const config_setting_t *s = config_setting_get_member(g, "command_topic");
+	int type = s ? config_setting_type(s) : CONFIG_TYPE_NONE;
+	int n = s ? config_setting_length(s) : 0;
+
+	if (!s)
+		return;
+	if (type == CONFIG_TYPE_STRING) {
+		add_command_topic(l, copy(config_setting_get_string(s)));
+		return;
+	}
+	if ((type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) || n == 0) {
+		fail_at(r, line_of(s), "'command_topic' must be a topic or a list of topics: "
+				       "( \"class/all/led\", \"class/%%h/led\" )");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *topic = config_setting_get_string_elem(s, i);
+
+		if (!topic)
+			fail_at(r, line_of(s), "'command_topic': entry %d is not a string", i + 1);
+		else
+			add_command_topic(l, copy(topic));
+	}
+}
+
 static void read_output(struct reader *r, const config_setting_t *g, struct cfg_line *l,
 			const struct cfg_mqtt *m)
 {
@@ -444,13 +597,16 @@ static void read_output(struct reader *r, const config_setting_t *g, struct cfg_
 	l->output = true;
 	check_keys(r, g, output_keys, "an output");
 	read_line_common(r, g, l, m);
-	get_string(r, g, "command_topic", &l->command_topic);
+	read_command_topics(r, g, l);
 	get_choice(r, g, "initial", initial_names, &l->initial);
 	get_choice(r, g, "drive", drive_names, &drive);
 	l->drive = (enum gpio_drive)drive;
-	if (l->name && valid_name(l->name))
-		default_topic(&l->command_topic, m->base_topic, "/output/", l->name, "/set");
-	check_topic(r, g, "command_topic", l->command_topic);
+	if (!l->n_commands && l->name && valid_name(l->name))
+		add_command_topic(l, join(m->base_topic, "/output/", l->name, "/set", NULL));
+	for (size_t i = 0; i < l->n_commands; i++) {
+		expand_vars(r, g, "command_topic", &l->command_topics[i]);
+		check_topic(r, g, "command_topic", l->command_topics[i]);
+	}
 }
 
 static void read_input(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -568,9 +724,10 @@ static size_t collect_keys(const struct config *cfg, struct unique_key *keys)
 		if (l->state_topic)
 			keys[n++] = (struct unique_key){ .kind = UNIQUE_TOPIC, .text = l->state_topic,
 							 .line = l };
-		if (l->command_topic)
-			keys[n++] = (struct unique_key){ .kind = UNIQUE_TOPIC, .text = l->command_topic,
-							 .line = l, .command = true };
+		for (size_t k = 0; k < l->n_commands; k++)
+			keys[n++] = (struct unique_key){ .kind = UNIQUE_TOPIC,
+							 .text = l->command_topics[k], .line = l,
+							 .command = true };
 	}
 	return n;
 }
@@ -585,6 +742,8 @@ static void report_repeat(struct reader *r, const struct unique_key *first,
 		fail_at(r, line, "name \"%s\" is already used at line %d", again->text, before);
 	else if (again->kind == UNIQUE_LINE)
 		fail_at(r, line, "this line is already mapped at line %d", before);
+	else if (again->line == first->line)
+		fail_at(r, line, "%s \"%s\" is listed twice", what, again->text);
 	else if (again->command == first->command)
 		fail_at(r, line, "%s \"%s\" is already used at line %d", what, again->text, before);
 	else /* a state fed back as a command */
@@ -594,9 +753,12 @@ static void report_repeat(struct reader *r, const struct unique_key *first,
 
 static void check_unique(struct reader *r, const struct config *cfg)
 {
-	struct unique_key *keys = calloc(4 * cfg->n_lines + 1, sizeof(*keys));
-	size_t n, first = 0;
+	size_t n, first = 0, most = 3 * cfg->n_lines + 1;
+	struct unique_key *keys;
 
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		most += cfg->lines[i].n_commands;
+	keys = calloc(most, sizeof(*keys));
 	if (!keys) {
 		perror("gpio2mqtt: out of memory");
 		abort();
@@ -608,8 +770,8 @@ static void check_unique(struct reader *r, const struct config *cfg)
 			first = i;
 			continue;
 		}
-		/* One line's own two topics are check_reserved()'s. */
-		if (keys[i].line != keys[first].line)
+		/* One line's state topic among its command topics is check_reserved()'s. */
+		if (keys[i].line != keys[first].line || keys[i].command == keys[first].command)
 			report_repeat(r, &keys[first], &keys[i]);
 	}
 	free(keys);
@@ -619,12 +781,18 @@ static void check_reserved(struct reader *r, const struct config *cfg, const str
 {
 	const char *reserved[] = { cfg->status_topic, cfg->error_topic };
 
-	for (size_t i = 0; i < 2; i++)
-		if (same_str(l->state_topic, reserved[i]) || same_str(l->command_topic, reserved[i]))
+	for (size_t i = 0; i < 2; i++) {
+		bool used = same_str(l->state_topic, reserved[i]);
+
+		for (size_t k = 0; k < l->n_commands; k++)
+			used = used || same_str(l->command_topics[k], reserved[i]);
+		if (used)
 			fail_at(r, l->source_line, "topic \"%s\" is reserved for the daemon",
 				reserved[i]);
-	if (l->command_topic && same_str(l->command_topic, l->state_topic))
-		fail_at(r, l->source_line, "command_topic and state_topic must differ");
+	}
+	for (size_t k = 0; k < l->n_commands; k++)
+		if (same_str(l->command_topics[k], l->state_topic))
+			fail_at(r, l->source_line, "command_topic and state_topic must differ");
 }
 
 static void check_duplicates(struct reader *r, const struct config *cfg)
@@ -740,6 +908,22 @@ static int refuse_includes(struct reader *r, const char *text)
 	return found;
 }
 
+/* What %h and %m stand for on this board; each NULL when unknown. */
+static void read_template_vars(struct reader *r)
+{
+	char host[sizeof(r->host)] = "", id[64] = "";
+	FILE *f = fopen(MACHINE_ID_PATH, "r");
+
+	if (gethostname(host, sizeof(host) - 1) == 0 && host[0]) {
+		template_short_host(r->host, sizeof(r->host), host);
+		r->vars.host = r->host;
+	}
+	if (f && fgets(id, sizeof(id), f) && template_machine_id(r->machine, id))
+		r->vars.machine = r->machine;
+	if (f)
+		fclose(f);
+}
+
 int config_load(struct config *cfg, const char *path, FILE *errors)
 {
 	struct reader r = { .path = path, .errors = errors };
@@ -748,6 +932,7 @@ int config_load(struct config *cfg, const char *path, FILE *errors)
 	config_t cf;
 
 	memset(cfg, 0, sizeof(*cfg));
+	read_template_vars(&r);
 	text = read_text(path, &len);
 	if (!text) {
 		fail_at(&r, 0, "cannot read the mapping file: %s", strerror(errno));
@@ -778,7 +963,9 @@ static void free_line(struct cfg_line *l)
 	free(l->name);
 	free(l->chip);
 	free(l->line_name);
-	free(l->command_topic);
+	for (size_t k = 0; k < l->n_commands; k++)
+		free(l->command_topics[k]);
+	free(l->command_topics);
 	free(l->state_topic);
 	free(l->payload_on);
 	free(l->payload_off);
@@ -792,6 +979,9 @@ void config_free(struct config *cfg)
 		free_line(&cfg->lines[i]);
 	free(cfg->lines);
 	free(m->host);
+	for (size_t i = 0; i < m->n_nodes; i++)
+		free(m->nodes[i].host);
+	free(m->nodes);
 	free(m->client_id);
 	free(m->username);
 	if (m->password)
@@ -808,10 +998,23 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+static bool same_nodes(const struct cfg_mqtt *a, const struct cfg_mqtt *b)
+{
+	if (a->n_nodes != b->n_nodes)
+		return false;
+	for (size_t i = 0; i < a->n_nodes; i++)
+		if (!same_str(a->nodes[i].host, b->nodes[i].host) ||
+		    a->nodes[i].port != b->nodes[i].port)
+			return false;
+	return true;
+}
+
 bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b)
 {
 	const struct cfg_tls *x = &a->tls, *y = &b->tls;
 
+	if (!same_nodes(a, b))
+		return false;
 	return same_str(a->host, b->host) && a->port == b->port &&
 	       same_str(a->client_id, b->client_id) && same_str(a->username, b->username) &&
 	       same_str(a->password, b->password) && a->keepalive == b->keepalive &&
@@ -820,4 +1023,19 @@ bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b)
 	       same_str(x->ca_file, y->ca_file) && same_str(x->ca_path, y->ca_path) &&
 	       same_str(x->cert_file, y->cert_file) && same_str(x->key_file, y->key_file) &&
 	       x->insecure == y->insecure;
+}
+
+void config_describe_nodes(const struct cfg_mqtt *m, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < m->n_nodes && len < size; i++) {
+		const char *host = m->nodes[i].host;
+		bool v6 = strchr(host, ':') != NULL;
+		int n = snprintf(out + len, size - len, "%s%s%s%s:%d", i ? ", " : "", v6 ? "[" : "",
+				 host, v6 ? "]" : "", m->nodes[i].port);
+
+		len += n > 0 ? (size_t)n : 0;
+	}
 }

@@ -28,9 +28,17 @@ struct cfg_tls {
  * that turns it down or hangs up on it (auto), or one of them only. */
 enum cfg_protocol { PROTOCOL_AUTO, PROTOCOL_V5, PROTOCOL_V311 };
 
-struct cfg_mqtt {
+/* One broker node; a clustered broker has several. */
+struct cfg_node {
 	char *host;
 	int port;
+};
+
+struct cfg_mqtt {
+	char *host; /* the first node's */
+	int port;
+	struct cfg_node *nodes; /* host and port first, then the rest of hosts */
+	size_t n_nodes;
 	char *client_id;
 	char *username;
 	char *password; /* secret: never log */
@@ -49,7 +57,8 @@ struct cfg_line {
 	char *chip;      /* NULL: search every chip by line name */
 	char *line_name; /* NULL: the line was given as an offset */
 	unsigned int offset;
-	char *command_topic; /* outputs only */
+	char **command_topics; /* outputs only: a command on any of them applies */
+	size_t n_commands;
 	char *state_topic;
 	char *payload_on;
 	char *payload_off;
@@ -72,10 +81,15 @@ struct config {
 	char *error_topic;  /* <base>/error */
 };
 
-/* Reads and validates path into cfg. Returns 0, or -1 after writing every
+/* %h, %m (see template.h) in client_id, base_topic and every topic are
+ * replaced before anything is checked; the results are what cfg holds.
+ * Reads and validates path into cfg. Returns 0, or -1 after writing every
  * problem found to errors (cfg is then empty). */
 int config_load(struct config *cfg, const char *path, FILE *errors);
 void config_free(struct config *cfg);
+
+/* "host:port", or "a:1883, b:1883" for several nodes, into out (cut to size). */
+void config_describe_nodes(const struct cfg_mqtt *m, char *out, size_t size);
 
 /* Whether a reload may keep the broker connection as it is. */
 bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b);

@@ -34,7 +34,10 @@ struct pending {
 
 struct mqtt {
 	struct mosquitto *mosq;
-	char *host;
+	struct cfg_node *nodes; /* copies; the broker's nodes, tried in turn */
+	size_t n_nodes;
+	size_t node;    /* the one in use */
+	const char *host; /* the node in use's */
 	int port;
 	char *client_id;
 	char *will_topic;
@@ -45,6 +48,7 @@ struct mqtt {
 	int ping_s; /* the MQTT keep-alive: half the configured keepalive, or what
 		     * the broker imposes; a broker silent for twice it is given up */
 	bool ever_connected; /* mosquitto_connect_async once, then reconnect_async */
+	bool attempted; /* mqtt_connect() was called before */
 	bool connected;
 	bool tls;
 	bool system_cas; /* TLS verified by the system's store, not a ca_file */
@@ -540,18 +544,39 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	return rc;
 }
 
+static int copy_nodes(struct mqtt *m, const struct cfg_mqtt *cfg)
+{
+	m->nodes = calloc(cfg->n_nodes, sizeof(*m->nodes));
+	if (!m->nodes)
+		return -1;
+	for (; m->n_nodes < cfg->n_nodes; m->n_nodes++) {
+		m->nodes[m->n_nodes].port = cfg->nodes[m->n_nodes].port;
+		m->nodes[m->n_nodes].host = strdup(cfg->nodes[m->n_nodes].host);
+		if (!m->nodes[m->n_nodes].host)
+			return -1;
+	}
+	return m->n_nodes ? 0 : -1;
+}
+
+static void use_node(struct mqtt *m, size_t node)
+{
+	m->node = node;
+	m->host = m->nodes[node].host;
+	m->port = m->nodes[node].port;
+}
+
 struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 		      const struct mqtt_handlers *handlers, void *ctx)
 {
 	struct mqtt *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (!m || !(m->host = strdup(cfg->host)) || !(m->client_id = strdup(cfg->client_id)) ||
+	if (!m || copy_nodes(m, cfg) < 0 || !(m->client_id = strdup(cfg->client_id)) ||
 	    !(m->will_topic = strdup(will_topic))) {
 		log_error("out of memory");
 		goto fail;
 	}
-	m->port = cfg->port;
+	use_node(m, 0);
 	m->qos = m->will_qos = cfg->qos;
 	m->will_retain = true;
 	broker_init(&m->broker, cfg->protocol);
@@ -570,8 +595,10 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 		log_error("cannot set up the MQTT client: %s", error_text(rc));
 		goto fail;
 	}
-	if (cfg->password && !cfg->tls.enabled && !is_loopback(cfg->host))
-		log_warning("the password for %s is sent unencrypted: configure tls", cfg->host);
+	for (size_t i = 0; i < m->n_nodes && cfg->password && !cfg->tls.enabled; i++)
+		if (!is_loopback(m->nodes[i].host))
+			log_warning("the password for %s is sent unencrypted: configure tls",
+				    m->nodes[i].host);
 	return m;
 fail:
 	mqtt_free(m);
@@ -583,7 +610,9 @@ void mqtt_free(struct mqtt *m)
 	if (!m)
 		return;
 	mosquitto_destroy(m->mosq);
-	free(m->host);
+	for (size_t i = 0; i < m->n_nodes; i++)
+		free(m->nodes[i].host);
+	free(m->nodes);
 	free(m->client_id);
 	free(m->will_topic);
 	free(m);
@@ -643,6 +672,14 @@ int mqtt_connect(struct mqtt *m)
 	m->host_mismatch = false;
 	m->verify_result = X509_V_OK;
 	m->lib_error[0] = '\0';
+	/* A clustered broker: each attempt the next node, so that a board rides
+	 * out the loss of one. A retry that changes the protocol or the will
+	 * stays with the node that asked for it. */
+	if (m->n_nodes > 1 && m->attempted && !m->retry_at_once) {
+		use_node(m, (m->node + 1) % m->n_nodes);
+		log_debug("trying broker node %s:%d", m->host, m->port);
+	}
+	m->attempted = true;
 	m->transport_up = m->attempt_told = m->retry_at_once = false;
 	m->closing = m->silenced = false;
 	mosquitto_log_callback_set(m->mosq, on_log);
@@ -650,9 +687,9 @@ int mqtt_connect(struct mqtt *m)
 	 * stall the lines for the minutes TCP takes to give up. The TCP and TLS
 	 * handshakes finish in mqtt_handle_io(); the keep-alive timer bounds
 	 * them. Only the name look-up blocks. */
-	if (m->ever_connected)
+	if (m->ever_connected && m->n_nodes == 1)
 		rc = mosquitto_reconnect_async(m->mosq);
-	else
+	else /* the node's own name, for TLS's host check too */
 		rc = mosquitto_connect_async(m->mosq, m->host, m->port, m->ping_s);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;

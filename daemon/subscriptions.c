@@ -43,15 +43,20 @@ static long covered_commands(const struct config *cfg, const char *filter)
 	for (size_t i = 0; i < cfg->n_lines; i++) {
 		if (matches(filter, cfg->lines[i].state_topic))
 			return -1;
-		covered += matches(filter, cfg->lines[i].command_topic);
+		for (size_t k = 0; k < cfg->lines[i].n_commands; k++)
+			covered += matches(filter, cfg->lines[i].command_topics[k]);
 	}
 	return covered;
 }
 
 int subscriptions_plan(struct subscriptions *s, const struct config *cfg, bool wildcard_allowed)
 {
+	size_t topics = 0;
+
 	memset(s, 0, sizeof(*s));
-	s->filters = calloc(cfg->n_outputs + 1, sizeof(char *));
+	for (size_t i = 0; i < cfg->n_outputs; i++)
+		topics += cfg->lines[i].n_commands;
+	s->filters = calloc(topics + 1, sizeof(char *));
 	if (wildcard_allowed)
 		s->wildcard = default_commands_filter(cfg);
 	if (!s->filters || (wildcard_allowed && !s->wildcard)) {
@@ -65,8 +70,9 @@ int subscriptions_plan(struct subscriptions *s, const struct config *cfg, bool w
 	if (s->wildcard)
 		s->filters[s->n++] = s->wildcard;
 	for (size_t i = 0; i < cfg->n_outputs; i++)
-		if (!subscriptions_covers(s, cfg->lines[i].command_topic))
-			s->filters[s->n++] = cfg->lines[i].command_topic;
+		for (size_t k = 0; k < cfg->lines[i].n_commands; k++)
+			if (!subscriptions_covers(s, cfg->lines[i].command_topics[k]))
+				s->filters[s->n++] = cfg->lines[i].command_topics[k];
 	return 0;
 }
 

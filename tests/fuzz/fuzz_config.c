@@ -61,7 +61,9 @@ static void check_loaded(const struct config *cfg)
 		require(l->name && l->payload_on && l->payload_off);
 		require(l->output == (i < cfg->n_outputs));
 		require(valid_topic(l->state_topic));
-		require(!l->output || valid_topic(l->command_topic));
+		for (size_t k = 0; k < l->n_commands; k++)
+			require(valid_topic(l->command_topics[k]));
+		require(!l->output || l->n_commands > 0);
 		require(l->line_name || l->chip);
 	}
 }

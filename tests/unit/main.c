@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, notify_suite());
 	srunner_add_suite(runner, subscriptions_suite());
+	srunner_add_suite(runner, template_suite());
 	srunner_run_all(runner, CK_ENV);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

@@ -13,5 +13,6 @@ Suite *mapping_suite(void);
 Suite *notify_suite(void);
 Suite *payload_suite(void);
 Suite *subscriptions_suite(void);
+Suite *template_suite(void);
 
 #endif

@@ -153,6 +153,13 @@ static void expect_only_error(const char *text, int line, const char *fragment)
 
 /* --- defaults and values --- */
 
+/* l has exactly one command topic, topic. */
+static void expect_commands(const struct cfg_line *l, const char *topic)
+{
+	ck_assert_uint_eq(l->n_commands, 1);
+	ck_assert_str_eq(l->command_topics[0], topic);
+}
+
 static void expect_default_mqtt(const struct cfg_mqtt *m)
 {
 	char host[256] = "";
@@ -208,7 +215,7 @@ START_TEST(test_defaults)
 	ck_assert(led->output);
 	ck_assert_str_eq(led->name, "led");
 	ck_assert_str_eq(led->line_name, "LED");
-	ck_assert_str_eq(led->command_topic, "gpio2mqtt/output/led/set");
+	expect_commands(led, "gpio2mqtt/output/led/set");
 	ck_assert_str_eq(led->state_topic, "gpio2mqtt/output/led");
 	ck_assert_int_eq(led->initial, 0);
 	ck_assert_int_eq(led->drive, GPIO_DRIVE_PUSH_PULL);
@@ -217,7 +224,7 @@ START_TEST(test_defaults)
 	ck_assert(!button->output);
 	ck_assert_str_eq(button->name, "button");
 	ck_assert_str_eq(button->line_name, "BUTTON");
-	ck_assert_ptr_null(button->command_topic);
+	ck_assert_uint_eq(button->n_commands, 0);
 	ck_assert_str_eq(button->state_topic, "gpio2mqtt/input/button");
 	ck_assert_uint_eq(button->debounce_ms, 0);
 	ck_assert_int_eq(button->source_line, 3);
@@ -250,7 +257,7 @@ START_TEST(test_base_topic_prefixes_default_topics)
 	expect_loaded(&l);
 	ck_assert_str_eq(l.cfg.status_topic, "home/pi/status");
 	ck_assert_str_eq(l.cfg.error_topic, "home/pi/error");
-	ck_assert_str_eq(l.cfg.lines[0].command_topic, "home/pi/output/led/set");
+	expect_commands(&l.cfg.lines[0], "home/pi/output/led/set");
 	ck_assert_str_eq(l.cfg.lines[0].state_topic, "home/pi/output/led");
 	ck_assert_str_eq(l.cfg.lines[1].state_topic, "home/pi/input/door");
 	load_done(&l);
@@ -324,7 +331,7 @@ static void expect_full_outputs(const struct cfg_line *relay, const struct cfg_l
 	ck_assert_ptr_null(relay->line_name);
 	ck_assert_uint_eq(relay->offset, 17);
 	ck_assert_str_eq(relay->chip, "gpiochip0");
-	ck_assert_str_eq(relay->command_topic, "lab/relay/c");
+	expect_commands(relay, "lab/relay/c");
 	ck_assert_str_eq(relay->state_topic, "lab/r");
 	ck_assert(relay->active_low);
 	ck_assert_int_eq(relay->initial, 1);
@@ -339,7 +346,7 @@ static void expect_full_outputs(const struct cfg_line *relay, const struct cfg_l
 	ck_assert_int_eq(buzzer->drive, GPIO_DRIVE_OPEN_SOURCE);
 	ck_assert_int_eq(buzzer->bias, GPIO_BIAS_DISABLED);
 	ck_assert_int_eq(buzzer->initial, 0);
-	ck_assert_str_eq(buzzer->command_topic, "lab/b7/output/buzzer/set");
+	expect_commands(buzzer, "lab/b7/output/buzzer/set");
 	ck_assert_int_eq(buzzer->source_line, 12);
 }
 
@@ -350,7 +357,7 @@ static void expect_full_input(const struct cfg_line *button)
 	ck_assert_str_eq(button->line_name, "BTN");
 	ck_assert_str_eq(button->chip, "pinctrl-rp1");
 	ck_assert_str_eq(button->state_topic, "lab/bt");
-	ck_assert_ptr_null(button->command_topic);
+	ck_assert_uint_eq(button->n_commands, 0);
 	ck_assert_int_eq(button->bias, GPIO_BIAS_PULL_UP);
 	ck_assert(button->active_low);
 	ck_assert_uint_eq(button->debounce_ms, 25);
@@ -1045,6 +1052,147 @@ START_TEST(test_mqtt_equal_across_reloads)
 }
 END_TEST
 
+/* --- one mapping for many boards --- */
+
+/* What %h stands for here: the short host name. */
+static void short_host(char *out, size_t size)
+{
+	char host[256] = "";
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	host[strcspn(host, ".")] = '\0';
+	snprintf(out, size, "%s", host);
+}
+
+START_TEST(test_host_name_in_ids_and_topics)
+{
+	struct load l;
+	char host[256], want[600];
+
+	short_host(host, sizeof(host));
+	load(&l, "mqtt = { client_id = \"gpio2mqtt-%h\"; base_topic = \"class/%h\"; };\n"
+		 "outputs = ( { name = \"led\"; line = \"L\";\n"
+		 "  command_topic = ( \"class/all/led\", \"class/%h/led\" ); } );\n"
+		 "inputs = ( { name = \"b\"; line = \"B\"; state_topic = \"class/%h/b%%\"; } );\n");
+	ck_assert_msg(l.rc == 0, "%s", l.errors);
+	snprintf(want, sizeof(want), "gpio2mqtt-%s", host);
+	ck_assert_str_eq(l.cfg.mqtt.client_id, want);
+	snprintf(want, sizeof(want), "class/%s/status", host);
+	ck_assert_str_eq(l.cfg.status_topic, want);
+	ck_assert_uint_eq(l.cfg.lines[0].n_commands, 2);
+	ck_assert_str_eq(l.cfg.lines[0].command_topics[0], "class/all/led");
+	snprintf(want, sizeof(want), "class/%s/led", host);
+	ck_assert_str_eq(l.cfg.lines[0].command_topics[1], want);
+	snprintf(want, sizeof(want), "class/%s/output/led", host);
+	ck_assert_str_eq(l.cfg.lines[0].state_topic, want);
+	snprintf(want, sizeof(want), "class/%s/b%%", host);
+	ck_assert_str_eq(l.cfg.lines[1].state_topic, want);
+	load_done(&l);
+}
+END_TEST
+
+START_TEST(test_machine_id_in_topics)
+{
+	char text[64] = "", id[13];
+	FILE *f = fopen("/etc/machine-id", "r");
+	bool known = f && fgets(text, sizeof(text), f) && strspn(text, "0123456789abcdef") >= 12;
+	struct load l;
+
+	if (f)
+		fclose(f);
+	load(&l, "mqtt = { base_topic = \"fleet/%m\"; };\n");
+	if (!known) {
+		expect_error(&l, 1, "/etc/machine-id");
+		load_done(&l);
+		return;
+	}
+	snprintf(id, sizeof(id), "%.12s", text);
+	ck_assert_msg(l.rc == 0, "%s", l.errors);
+	ck_assert_str_eq(l.cfg.mqtt.base_topic + strlen("fleet/"), id);
+	load_done(&l);
+}
+END_TEST
+
+START_TEST(test_bad_variables_refused_at_their_line)
+{
+	expect_mqtt_error("client_id = \"board-%n\"", "'client_id' \"board-%n\": unknown '%'");
+	expect_mqtt_error("base_topic = \"class/%\"", "'base_topic'");
+	expect_entry_error("outputs", "command_topic = \"a/%q\"", "'command_topic' \"a/%q\"");
+	expect_entry_error("outputs", "command_topic = ( \"a/x\", \"a/%z\" )", "\"a/%z\"");
+	expect_entry_error("inputs", "state_topic = \"s/%H\"", "'state_topic'");
+	expect_mqtt_error("client_id = \"a b\"", "spaces or control characters");
+}
+END_TEST
+
+START_TEST(test_command_topic_lists)
+{
+	expect_entry_error("outputs", "command_topic = ( )", "a topic or a list of topics");
+	expect_entry_error("outputs", "command_topic = ( \"a/b\", 5 )", "entry 2 is not a string");
+	expect_only_error("outputs = ( { name = \"a\"; line = \"A\";\n"
+			  "  command_topic = [ \"a/b\", \"a/b\" ]; } );\n",
+			  1, "command_topic \"a/b\" is listed twice");
+	expect_entry_error("outputs", "command_topic = ( \"a/b\", \"a/+\" )", "not a valid topic");
+	expect_only_error("outputs = (\n"
+			  "  { name = \"a\"; line = \"A\"; command_topic = ( \"all/x\", \"a/x\" ); },\n"
+			  "  { name = \"b\"; line = \"B\"; command_topic = ( \"all/x\", \"b/x\" ); }\n"
+			  ");\n",
+			  3, "command_topic \"all/x\" is already used at line 2");
+	expect_only_error("outputs = ( { name = \"a\"; line = \"A\";\n"
+			  "  command_topic = ( \"t/set\", \"t\" ); state_topic = \"t\"; } );\n",
+			  1, "must differ");
+}
+END_TEST
+
+START_TEST(test_hosts_list)
+{
+	char text[128];
+	struct load l;
+	const struct cfg_mqtt *m = &l.cfg.mqtt;
+
+	load(&l, "mqtt = { port = 1884;\n"
+		 "  hosts = ( \"node-a\", \"node-b:1885\", \"[::1]:1886\", \"::1\", \"[fe80::1]\" ); };\n");
+	ck_assert_msg(l.rc == 0, "%s", l.errors);
+	ck_assert_uint_eq(m->n_nodes, 5);
+	ck_assert_str_eq(m->host, "node-a");
+	ck_assert_int_eq(m->port, 1884);
+	ck_assert_str_eq(m->nodes[0].host, "node-a");
+	ck_assert_int_eq(m->nodes[0].port, 1884);
+	ck_assert_str_eq(m->nodes[1].host, "node-b");
+	ck_assert_int_eq(m->nodes[1].port, 1885);
+	ck_assert_str_eq(m->nodes[2].host, "::1");
+	ck_assert_int_eq(m->nodes[2].port, 1886);
+	ck_assert_str_eq(m->nodes[3].host, "::1");
+	ck_assert_int_eq(m->nodes[3].port, 1884);
+	ck_assert_str_eq(m->nodes[4].host, "fe80::1");
+	config_describe_nodes(m, text, sizeof(text));
+	ck_assert_str_eq(text, "node-a:1884, node-b:1885, [::1]:1886, [::1]:1884, [fe80::1]:1884");
+	config_describe_nodes(m, text, 10);
+	ck_assert_str_eq(text, "node-a:18");
+	load_done(&l);
+	load(&l, "mqtt = { host = \"solo\"; tls = { insecure = true; }; };\n");
+	ck_assert_msg(l.rc == 0, "%s", l.errors);
+	ck_assert_uint_eq(m->n_nodes, 1);
+	ck_assert_str_eq(m->nodes[0].host, "solo");
+	ck_assert_int_eq(m->nodes[0].port, 8883);
+	load_done(&l);
+}
+END_TEST
+
+START_TEST(test_bad_hosts)
+{
+	expect_mqtt_error("hosts = ( \"a:0\" )", "entry 1: the port after ':'");
+	expect_mqtt_error("hosts = ( \"a\", \"b:x\" )", "entry 2: the port");
+	expect_mqtt_error("hosts = ( \"mqtt://a\" )", "without a scheme");
+	expect_mqtt_error("hosts = ( \":1883\" )", "the host is empty");
+	expect_mqtt_error("hosts = ( \"[::1\" )", "[address]:port");
+	expect_mqtt_error("hosts = ( )", "'hosts' must be a list");
+	expect_mqtt_error("hosts = \"a\"", "'hosts' must be a list");
+	expect_mqtt_error("hosts = ( 5 )", "must be a string");
+	expect_only_error("mqtt = {\n  host = \"a\";\n  hosts = ( \"b\" );\n};\n", 3,
+			  "either host or hosts");
+}
+END_TEST
+
 /* Copies of every string, so equality cannot rest on pointers. */
 struct mqtt_strings {
 	char host[8], client_id[8], username[8], password[8], base_topic[8];
@@ -1120,6 +1268,7 @@ Suite *config_suite(void)
 	TCase *secrets = tcase_create("password");
 	TCase *errors = tcase_create("errors");
 	TCase *equal = tcase_create("mqtt_equal");
+	TCase *boards = tcase_create("boards");
 
 	tcase_add_unchecked_fixture(values, make_tmpdir, remove_tmpdir);
 	tcase_add_test(values, test_defaults);
@@ -1142,6 +1291,15 @@ Suite *config_suite(void)
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
 	suite_add_tcase(s, secrets);
+
+	tcase_add_unchecked_fixture(boards, make_tmpdir, remove_tmpdir);
+	tcase_add_test(boards, test_host_name_in_ids_and_topics);
+	tcase_add_test(boards, test_machine_id_in_topics);
+	tcase_add_test(boards, test_bad_variables_refused_at_their_line);
+	tcase_add_test(boards, test_command_topic_lists);
+	tcase_add_test(boards, test_hosts_list);
+	tcase_add_test(boards, test_bad_hosts);
+	suite_add_tcase(s, boards);
 
 	tcase_add_unchecked_fixture(errors, make_tmpdir, remove_tmpdir);
 	tcase_add_test(errors, test_missing_mapping_file);

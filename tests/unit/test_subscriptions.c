@@ -9,6 +9,7 @@
 
 /* A mapping held in static storage: cfg_of() fills it from the arguments. */
 static struct cfg_line lines[MAX_LINES];
+static char *commands[MAX_LINES][2];
 static struct config cfg;
 
 static void add_line(bool output, const char *command_topic, const char *state_topic)
@@ -18,7 +19,9 @@ static void add_line(bool output, const char *command_topic, const char *state_t
 	ck_assert_uint_le(cfg.n_lines, MAX_LINES);
 	memset(l, 0, sizeof(*l));
 	l->output = output;
-	l->command_topic = (char *)command_topic;
+	commands[cfg.n_lines - 1][0] = (char *)command_topic;
+	l->command_topics = commands[cfg.n_lines - 1];
+	l->n_commands = command_topic ? 1 : 0;
 	l->state_topic = (char *)state_topic;
 	if (output)
 		cfg.n_outputs = cfg.n_lines; /* outputs come first */
