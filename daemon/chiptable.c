@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "hints.h"
 #include "linenames.h"
 
 struct chip {
@@ -205,6 +207,35 @@ static size_t find_named(const struct chip_table *t, const char *spec, const cha
 	return found;
 }
 
+/* The usual ways of writing a Raspberry Pi's pin that are not the kernel's
+ * line names: say which name is meant, when this system has it. */
+static void no_such_line(const struct chip_table *t, const char *chip, const char *name,
+			 char *err, size_t errlen)
+{
+	struct line_name_hit hits[2];
+	char guess[16];
+	const char *why = NULL;
+	const char *meant = hints_gpio_name(name, guess, sizeof(guess), &why);
+
+	if (errlen)
+		err[0] = '\0';
+	append(err, errlen, "no GPIO line named \"%s\"%s%s", name, chip ? " on " : "",
+	       chip ? chip : "");
+	if (t->count == 0) {
+		append(err, errlen, ": this system has no GPIO chips");
+		return;
+	}
+	if (meant && strcasecmp(meant, name) != 0 && find_named(t, chip, meant, hits) == 1)
+		append(err, errlen, " (%s): did you mean line = \"%s\"; ?", why, meant);
+	else if (!meant && why)
+		append(err, errlen, " (%s)", why);
+	if (name[strspn(name, "0123456789")] == '\0')
+		append(err, errlen, "; an offset is a number without quotes, with its chip: "
+				    "chip = \"%s\"; line = %s;",
+		       chip ? chip : t->chips[0].name, name);
+	append(err, errlen, "; gpio2mqtt --list-lines shows every line");
+}
+
 static int find_by_name(struct chip_table *t, const char *chip, const char *name,
 			struct gpio_ref *ref, char *err, size_t errlen)
 {
@@ -225,11 +256,8 @@ static int find_by_name(struct chip_table *t, const char *chip, const char *name
 			 found, name, t->chips[hits[0].chip].name, hits[0].offset,
 			 t->chips[hits[1].chip].name, hits[1].offset, found > 2 ? ", ..." : "",
 			 chip ? "give 'line' as an offset instead" : "give 'chip' too");
-	else if (chip)
-		snprintf(err, errlen, "no GPIO line named \"%s\" on %s", name, chip);
 	else
-		snprintf(err, errlen, "no GPIO line named \"%s\"%s", name,
-			 t->count ? "" : ": this system has no GPIO chips");
+		no_such_line(t, chip, name, err, errlen);
 	return -1;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hints.h"
 #include "template.h"
 
 #define TOPIC_MAX 1024
@@ -16,6 +17,7 @@
 #define PASSWORD_MAX 1024
 #define CLIENT_ID_MAX 65535 /* an MQTT string */
 #define MACHINE_ID_PATH "/etc/machine-id"
+#define ERRORS_SHOWN 50 /* a file of the wrong kind would give thousands */
 
 struct reader {
 	const char *path;
@@ -34,7 +36,7 @@ static void fail_at(struct reader *r, int line, const char *fmt, ...)
 	va_list ap;
 
 	r->failures++;
-	if (!r->errors)
+	if (!r->errors || r->failures > ERRORS_SHOWN)
 		return;
 	fprintf(r->errors, "%s:%d: ", r->path, line);
 	va_start(ap, fmt);
@@ -181,10 +183,15 @@ static void check_keys(struct reader *r, const config_setting_t *group,
 		const char *name = config_setting_name(s);
 		bool ok = false;
 
+		const char *near;
+
 		for (int k = 0; name && known[k] && !ok; k++)
 			ok = strcmp(name, known[k]) == 0;
-		if (!ok)
-			fail_at(r, line_of(s), "unknown key '%s' in %s", name ? name : "?", where);
+		if (ok)
+			continue;
+		near = name ? hints_nearest_key(name, known) : NULL;
+		fail_at(r, line_of(s), "unknown key '%s' in %s%s%s%s", name ? name : "?", where,
+			near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 	}
 }
 
@@ -944,13 +951,18 @@ int config_load(struct config *cfg, const char *path, FILE *errors)
 	}
 	config_init(&cf);
 	if (!config_read_string(&cf, text)) {
-		fail_at(&r, config_error_line(&cf), "%s", config_error_text(&cf));
+		const char *hint = hints_syntax(text, config_error_line(&cf));
+
+		fail_at(&r, config_error_line(&cf), "%s%s%s", config_error_text(&cf),
+			hint ? ": " : "", hint ? hint : "");
 	} else {
 		cfg->path = copy(path);
 		read_root(&r, config_root_setting(&cf), cfg);
 	}
 	config_destroy(&cf);
 	free_text(text, len);
+	if (r.failures > ERRORS_SHOWN && errors)
+		fprintf(errors, "%s: %d more problems not shown\n", path, r.failures - ERRORS_SHOWN);
 	if (r.failures) {
 		config_free(cfg);
 		return -1;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct entry {
 	char *name;
@@ -56,7 +57,7 @@ int line_names_add(struct line_names *n, const char *name, size_t chip, unsigned
 static int compare_entries(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	int c = strcasecmp(x->name, y->name);
 
 	if (c)
 		return c;
@@ -79,7 +80,7 @@ static size_t lower_bound(const struct line_names *n, const char *name)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(n->entries[mid].name, name) < 0)
+		if (strcasecmp(n->entries[mid].name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -92,7 +93,7 @@ size_t line_names_find(const struct line_names *n, const char *name, size_t chip
 {
 	size_t found = 0;
 
-	for (size_t i = lower_bound(n, name); i < n->count && !strcmp(n->entries[i].name, name);
+	for (size_t i = lower_bound(n, name); i < n->count && !strcasecmp(n->entries[i].name, name);
 	     i++) {
 		if (chip != LINE_NAMES_ANY_CHIP && n->entries[i].chip != chip)
 			continue;

@@ -1,5 +1,7 @@
 /* linenames: index of GPIO line names across chips, built as chips' names
  * are read so that finding a line by name does not ask the kernel again.
+ * Names match ignoring case ("gpio17" finds GPIO17): kernels and boards
+ * differ in how they write them, users more so.
  * Pure: no I/O. Names are copied; line_names_free() frees them. */
 #ifndef GPIO2MQTT_LINENAMES_H
 #define GPIO2MQTT_LINENAMES_H

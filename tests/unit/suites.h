@@ -8,6 +8,7 @@ Suite *backoff_suite(void);
 Suite *broker_suite(void);
 Suite *chiptable_suite(void);
 Suite *config_suite(void);
+Suite *hints_suite(void);
 Suite *linenames_suite(void);
 Suite *mapping_suite(void);
 Suite *notify_suite(void);

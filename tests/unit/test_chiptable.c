@@ -103,10 +103,30 @@ START_TEST(test_by_name_on_any_chip)
 	expect_line(find(t, NULL, "GPIO17", 0), 0, 17);
 	expect_line(find(t, NULL, "RELAY", 0), 1, 2);
 	expect_refused(find(t, NULL, "GPIO18", 0), "no GPIO line named \"GPIO18\"");
-	expect_refused(find(t, NULL, "gpio17", 0), "no GPIO line named");
+	expect_line(find(t, NULL, "gpio17", 0), 0, 17); /* case is ignored */
 	/* The same name on two chips: ambiguous unless the chip says which. */
 	expect_refused(find(t, NULL, "LED", 0), "2 GPIO lines are named \"LED\"");
 	expect_refused(find(t, NULL, "LED", 0), "give 'chip' too");
+	chip_table_free(t);
+}
+END_TEST
+
+/* A Raspberry Pi's pins as users write them: the kernel's name is meant. */
+START_TEST(test_hints_for_pin_names)
+{
+	struct chip_table *t = board();
+
+	expect_refused(find(t, NULL, "17", 0), "did you mean line = \"GPIO17\"; ?");
+	expect_refused(find(t, NULL, "17", 0), "chip = \"gpiochip0\"; line = 17;");
+	expect_refused(find(t, NULL, "BCM17", 0), "(the Broadcom number): did you mean line = \"GPIO17\"");
+	expect_refused(find(t, NULL, "pin11", 0), "(a physical pin of the 40-pin header): did you "
+						  "mean line = \"GPIO17\"");
+	expect_refused(find(t, NULL, "GPIO 17", 0), "\"GPIO17\"");
+	expect_refused(find(t, NULL, "pin6", 0), "that header pin is ground, not a GPIO");
+	expect_refused(find(t, NULL, "pin1", 0), "power, not a GPIO");
+	expect_refused(find(t, NULL, "pin12", 0), "gpio2mqtt --list-lines shows every line");
+	/* GPIO18 (pin 12) is not on this board: no suggestion. */
+	ck_assert(!strstr(find(t, NULL, "pin12", 0).err, "did you mean"));
 	chip_table_free(t);
 }
 END_TEST
@@ -229,6 +249,7 @@ Suite *chiptable_suite(void)
 
 	tcase_add_test(tc, test_accessors);
 	tcase_add_test(tc, test_by_name_on_any_chip);
+	tcase_add_test(tc, test_hints_for_pin_names);
 	tcase_add_test(tc, test_by_name_on_a_chip);
 	tcase_add_test(tc, test_by_offset);
 	tcase_add_test(tc, test_unknown_chip_lists_the_chips);

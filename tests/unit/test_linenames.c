@@ -52,7 +52,7 @@ END_TEST
 
 START_TEST(test_unknown_name_finds_nothing)
 {
-	static const char *const misses[] = { "", "GPIO2", "GPIO17 ", "led", "LEDS", "BUTTO" };
+	static const char *const misses[] = { "", "GPIO2", "GPIO17 ", "LEDS", "BUTTO" };
 	struct line_names *n = index_of(board_names, board_chips, board_offsets, BOARD_LINES);
 	struct line_name_hit hits[2] = { UNTOUCHED, UNTOUCHED };
 
@@ -60,6 +60,19 @@ START_TEST(test_unknown_name_finds_nothing)
 		ck_assert_msg(line_names_find(n, misses[i], LINE_NAMES_ANY_CHIP, hits, 2) == 0,
 			      "\"%s\" was found", misses[i]);
 	expect_hit(&hits[0], 999, 999);
+	line_names_free(n);
+}
+END_TEST
+
+START_TEST(test_case_is_ignored)
+{
+	struct line_names *n = index_of(board_names, board_chips, board_offsets, BOARD_LINES);
+	struct line_name_hit hits[4];
+
+	ck_assert_uint_eq(line_names_find(n, "gpio17", LINE_NAMES_ANY_CHIP, hits, 4), 1);
+	expect_hit(&hits[0], 0, 17);
+	ck_assert_uint_eq(line_names_find(n, "button", LINE_NAMES_ANY_CHIP, hits, 4), 1);
+	ck_assert_uint_eq(line_names_find(n, "Led", LINE_NAMES_ANY_CHIP, hits, 4), 3);
 	line_names_free(n);
 }
 END_TEST
@@ -209,6 +222,7 @@ Suite *linenames_suite(void)
 
 	tcase_add_test(tc, test_unique_name_is_found);
 	tcase_add_test(tc, test_unknown_name_finds_nothing);
+	tcase_add_test(tc, test_case_is_ignored);
 	tcase_add_test(tc, test_empty_index);
 	tcase_add_test(tc, test_added_after_sealing);
 	tcase_add_test(tc, test_duplicates_across_chips_in_chip_order);
