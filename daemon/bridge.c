@@ -19,6 +19,7 @@
 #include "mqtt.h"
 #include "notify.h"
 #include "payload.h"
+#include "problems.h"
 #include "subscriptions.h"
 
 #define FIRST_RETRY_MS 100
@@ -60,6 +61,7 @@ struct bridge {
 	int mqtt_watched_fd; /* the socket the loop watches, -1 for none */
 	struct backoff backoff;
 	struct error_budget errors;
+	struct problems problems; /* of the mapping being loaded */
 	long long connected_ms; /* when the broker accepted us, 0 while not */
 	enum { STATES_SENT, STATES_AFTER_SUBACK, STATES_DUE } states; /* owed to a new connection */
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
@@ -115,14 +117,22 @@ static int plan_index_topics(struct plan *p, bool wildcard_allowed)
 	return subscriptions_plan(&p->subs, cfg, wildcard_allowed);
 }
 
-/* Reads and checks a mapping; requests nothing. Errors go to stderr. */
-static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
-		     bool check_free, bool wildcard_allowed)
+/* How plan_load() reads a mapping. */
+enum {
+	PLAN_CHECK_FREE = 1, /* a line another program holds is an error */
+	PLAN_WILDCARD = 2,   /* one filter may stand for the default command topics */
+	PLAN_WARN = 4,       /* --check: warn about what fails under the service */
+};
+
+/* Reads and checks a mapping; requests nothing. Problems go to errors. */
+static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips, int how,
+		     FILE *errors)
 {
 	long long start = now_us();
+	bool check_free = how & PLAN_CHECK_FREE, wildcard_allowed = how & PLAN_WILDCARD;
 
 	memset(p, 0, sizeof(*p));
-	if (config_load(&p->cfg, path, stderr) < 0)
+	if ((how & PLAN_WARN ? config_check : config_load)(&p->cfg, path, errors) < 0)
 		return -1;
 	p->lines = lineset_new(&p->cfg);
 	if (!p->lines || plan_index_topics(p, wildcard_allowed) < 0) {
@@ -131,7 +141,7 @@ static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
 	}
 	p->read_ms = ms_since(start);
 	start = now_us();
-	if (lineset_resolve(chips, &p->cfg, p->lines, check_free, stderr) < 0)
+	if (lineset_resolve(chips, &p->cfg, p->lines, check_free, errors) < 0)
 		goto fail;
 	p->find_ms = ms_since(start);
 	return 0;
@@ -162,7 +172,7 @@ int bridge_check(const char *path)
 		fprintf(stderr, "%s: %s\n", path, err);
 		return EXIT_CONFIG;
 	}
-	status = plan_load(&p, path, chips, false, false) == 0 ? EXIT_OK : EXIT_CONFIG;
+	status = plan_load(&p, path, chips, PLAN_WARN, stderr) == 0 ? EXIT_OK : EXIT_CONFIG;
 	if (status == EXIT_OK)
 		print_summary(&p.cfg);
 	plan_free(&p);
@@ -518,7 +528,7 @@ static void restore_old_lines(struct bridge *b, struct plan *old, struct plan *n
 {
 	hand_back_lines(old, next);
 	lineset_release(next->lines, next->cfg.n_lines);
-	if (lineset_request(b->chips, &old->cfg, old->lines, stderr) < 0)
+	if (lineset_request(b->chips, &old->cfg, old->lines, b->problems.stream) < 0)
 		log_error("could not restore every line of the running mapping");
 	watch_inputs(b, old);
 }
@@ -533,14 +543,14 @@ static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
 	unwatch_inputs(b, old);
 	hand_over_lines(old, next);
 	defer_changed_lines(old, next, true);
-	rc = lineset_request(b->chips, &next->cfg, next->lines, stderr);
+	rc = lineset_request(b->chips, &next->cfg, next->lines, b->problems.stream);
 	defer_changed_lines(old, next, false);
 	if (rc < 0) {
 		restore_old_lines(b, old, next);
 		return -1;
 	}
 	lineset_release(old->lines, old->cfg.n_lines);
-	if (lineset_request(b->chips, &next->cfg, next->lines, stderr) == 0)
+	if (lineset_request(b->chips, &next->cfg, next->lines, b->problems.stream) == 0)
 		return 0;
 	/* The kernel refused a changed line's new settings: the one case that
 	 * releases and restores lines. */
@@ -575,21 +585,36 @@ static void drop_old_subscriptions(struct bridge *b, const struct plan *old,
 
 static int replace_client(struct bridge *b, const struct plan *next);
 
+/* The problems found, then one line that says what follows from them. */
+static void report_refusal(struct bridge *b, const char *what, const char *outcome)
+{
+	int n = problems_log(&b->problems);
+
+	if (n > 0)
+		log_error("%s: %d problem%s in %s; %s", what, n, n == 1 ? "" : "s", b->path,
+			  outcome);
+	else
+		log_error("%s: %s", what, outcome);
+}
+
 static void reload(struct bridge *b)
 {
 	struct plan next, old;
 	bool same_broker;
 
 	log_info("reloading %s", b->path);
-	if (plan_load(&next, b->path, b->chips, false, !b->wildcard_refused) < 0) {
-		log_error("reload failed: the running mapping stays in place");
+	problems_open(&b->problems);
+	if (plan_load(&next, b->path, b->chips, b->wildcard_refused ? 0 : PLAN_WILDCARD,
+		      b->problems.stream) < 0) {
+		report_refusal(b, "reload failed", "the running mapping stays in place");
 		return;
 	}
 	if (switch_lines(b, &b->plan, &next) < 0) {
-		log_error("reload failed: the running mapping stays in place");
+		report_refusal(b, "reload failed", "the running mapping stays in place");
 		plan_free(&next);
 		return;
 	}
+	problems_log(&b->problems);
 	same_broker = config_mqtt_equal(&b->plan.cfg.mqtt, &next.cfg.mqtt);
 	if (!same_broker && replace_client(b, &next) < 0)
 		log_error("the new broker settings could not be applied");
@@ -736,6 +761,33 @@ static struct bridge *bridge_alloc(const char *path)
 	return b;
 }
 
+#define LINES_DESCRIBED 20 /* a thousand-line mapping would flood the log */
+
+/* One line per mapped line, so that the log shows what the daemon runs. */
+static void describe_lines(struct bridge *b)
+{
+	const struct plan *p = &b->plan;
+
+	for (size_t i = 0; i < p->cfg.n_lines && i < LINES_DESCRIBED; i++) {
+		const struct line_state *l = &p->lines[i];
+		const struct cfg_line *c = l->cfg;
+		char where[128], commands[256] = "";
+		size_t len = 0;
+
+		gpio_ref_describe(b->chips, &l->ref, where, sizeof(where));
+		for (size_t k = 0; k < c->n_commands && len < sizeof(commands); k++)
+			len += (size_t)snprintf(commands + len, sizeof(commands) - len, "%s%s",
+						k ? ", " : "", c->command_topics[k]);
+		if (c->output)
+			log_info("output %s: %s; commands on %s; state on %s", c->name, where,
+				 commands, c->state_topic);
+		else
+			log_info("input %s: %s; state on %s", c->name, where, c->state_topic);
+	}
+	if (p->cfg.n_lines > LINES_DESCRIBED)
+		log_info("... and %zu more lines", p->cfg.n_lines - LINES_DESCRIBED);
+}
+
 struct bridge *bridge_new(const char *path, int *status)
 {
 	struct bridge *b = bridge_alloc(path);
@@ -753,11 +805,18 @@ struct bridge *bridge_new(const char *path, int *status)
 		goto fail;
 	}
 	*status = EXIT_CONFIG;
-	if (plan_load(&b->plan, path, b->chips, true, true) < 0)
+	problems_open(&b->problems);
+	if (plan_load(&b->plan, path, b->chips, PLAN_CHECK_FREE | PLAN_WILDCARD,
+		      b->problems.stream) < 0) {
+		report_refusal(b, "not starting", "fix the mapping and start again");
 		goto fail;
+	}
 	requested = now_us();
-	if (lineset_request(b->chips, &b->plan.cfg, b->plan.lines, stderr) < 0)
+	if (lineset_request(b->chips, &b->plan.cfg, b->plan.lines, b->problems.stream) < 0) {
+		report_refusal(b, "not starting", "the lines could not be requested");
 		goto fail;
+	}
+	problems_log(&b->problems);
 	*status = EXIT_RUNTIME;
 	b->mqtt = new_client(b, &b->plan.cfg);
 	if (!b->mqtt)
@@ -769,6 +828,7 @@ struct bridge *bridge_new(const char *path, int *status)
 		 b->plan.cfg.n_outputs, b->plan.cfg.n_lines - b->plan.cfg.n_outputs,
 		 ms_since(start), b->plan.read_ms, b->plan.find_ms, ms_since(requested),
 		 nodes);
+	describe_lines(b);
 	return b;
 fail:
 	bridge_free(b);

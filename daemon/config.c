@@ -22,6 +22,7 @@
 struct reader {
 	const char *path;
 	FILE *errors;
+	FILE *warnings; /* --check only: NULL for the daemon */
 	int failures;
 	struct template_vars vars; /* %h and %m, pointing into host and machine */
 	char host[256];
@@ -43,6 +44,23 @@ static void fail_at(struct reader *r, int line, const char *fmt, ...)
 	vfprintf(r->errors, fmt, ap);
 	va_end(ap);
 	fputc('\n', r->errors);
+}
+
+/* Something that will not work under the service, but not wrong in itself. */
+static void warn_at(struct reader *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn_at(struct reader *r, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->warnings)
+		return;
+	fprintf(r->warnings, "%s:%d: warning: ", r->path, line);
+	va_start(ap, fmt);
+	vfprintf(r->warnings, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->warnings);
 }
 
 static int line_of(const config_setting_t *s)
@@ -289,12 +307,17 @@ static void read_password_file(struct reader *r, const config_setting_t *s, cons
 {
 	char buf[PASSWORD_MAX + 2];
 	FILE *f = fopen(file, "r");
+	/* A directory opens; reading it fails with EISDIR. */
+	bool unreadable = !f || (fgetc(f) == EOF && ferror(f));
 
-	if (!f) {
+	if (unreadable) {
 		fail_at(r, line_of(s), "cannot read password_file \"%s\": %s", file,
 			strerror(errno));
+		if (f)
+			fclose(f);
 		return;
 	}
+	rewind(f);
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
@@ -317,9 +340,28 @@ static void read_password_file(struct reader *r, const config_setting_t *s, cons
 static const char *const tls_keys[] = { "ca_file", "ca_path", "cert_file", "key_file",
 					"insecure", NULL };
 
+/* The service runs with PrivateTmp= and ProtectHome=: it sees its own
+ * empty /tmp and no home directories. */
+static const char *const hidden_from_service[] = { "/tmp", "/var/tmp", "/home", "/root",
+						   "/run/user", NULL };
+
+static void check_visible(struct reader *r, int line, const char *key, const char *file)
+{
+	for (size_t i = 0; file && hidden_from_service[i]; i++) {
+		size_t n = strlen(hidden_from_service[i]);
+
+		if (strncmp(file, hidden_from_service[i], n) == 0 && (!file[n] || file[n] == '/'))
+			warn_at(r, line,
+				"%s \"%s\" is under %s, which the gpio2mqtt service cannot see: "
+				"put it under /etc/gpio2mqtt/",
+				key, file, hidden_from_service[i]);
+	}
+}
+
 static void check_readable(struct reader *r, const config_setting_t *group, const char *key,
 			   const char *file)
 {
+	check_visible(r, key_line(group, key), key, file);
 	if (file && access(file, R_OK) != 0)
 		fail_at(r, line_of(config_setting_get_member(group, key)),
 			"cannot read %s \"%s\": %s", key, file, strerror(errno));
@@ -415,6 +457,35 @@ static void read_hosts(struct reader *r, const config_setting_t *g, struct cfg_m
 	}
 }
 
+/* Legal in MQTT, but "home/pi/" makes "home/pi//output/led": a topic
+ * nobody publishes to. */
+static void check_base_topic(struct reader *r, const config_setting_t *g, const char *base)
+{
+	size_t len = strlen(base);
+
+	if (len && (base[0] == '/' || base[len - 1] == '/' || strstr(base, "//")))
+		fail_at(r, key_line(g, "base_topic"),
+			"'base_topic' \"%s\" must not start or end with '/' nor have '//': its "
+			"topics would have empty levels",
+			base);
+}
+
+/* A URL or "name:port" in host would be looked up as a host name. */
+static void check_host(struct reader *r, const config_setting_t *g, const char *host)
+{
+	const char *colon = strchr(host, ':');
+
+	if (strstr(host, "://"))
+		fail_at(r, key_line(g, "host"),
+			"'host' \"%s\": write the host name alone, without a scheme such as mqtt:// "
+			"(tls = { }; for TLS, port = N; for the port)",
+			host);
+	else if (colon && !strchr(colon + 1, ':'))
+		fail_at(r, key_line(g, "host"),
+			"'host' \"%s\": write the port on its own: host = \"%.*s\"; port = %s;",
+			host, (int)(colon - host), host, colon + 1);
+}
+
 static const char *const mqtt_keys[] = { "host", "port", "client_id", "username", "password",
 					 "password_file", "keepalive", "qos", "base_topic",
 					 "reconnect_delay_max", "protocol", "tls", "hosts", NULL };
@@ -450,6 +521,8 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 		expand_vars(r, g, "base_topic", &m->base_topic);
 		get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
 		if (get_string(r, g, "password_file", &password_file) > 0) {
+			check_visible(r, key_line(g, "password_file"), "password_file",
+				      password_file);
 			if (m->password)
 				fail_at(r, line_of(g), "give either password or password_file, not both");
 			else
@@ -477,6 +550,8 @@ static void read_mqtt(struct reader *r, const config_setting_t *root, struct cfg
 	if (m->password && !m->username)
 		fail_at(r, key_line(g, "password"), "a password needs a username");
 	check_topic(r, g, "base_topic", m->base_topic);
+	check_base_topic(r, g, m->base_topic);
+	check_host(r, g, m->host);
 }
 
 /* --- outputs and inputs --- */
@@ -921,7 +996,9 @@ static void read_template_vars(struct reader *r)
 	char host[sizeof(r->host)] = "", id[64] = "";
 	FILE *f = fopen(MACHINE_ID_PATH, "r");
 
-	if (gethostname(host, sizeof(host) - 1) == 0 && host[0]) {
+	/* "(none)": the kernel's name before anyone set one, shared by every
+	 * such board, so no name for telling boards apart. */
+	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(host, "(none)") != 0) {
 		template_short_host(r->host, sizeof(r->host), host);
 		r->vars.host = r->host;
 	}
@@ -931,9 +1008,9 @@ static void read_template_vars(struct reader *r)
 		fclose(f);
 }
 
-int config_load(struct config *cfg, const char *path, FILE *errors)
+static int load(struct config *cfg, const char *path, FILE *errors, FILE *warnings)
 {
-	struct reader r = { .path = path, .errors = errors };
+	struct reader r = { .path = path, .errors = errors, .warnings = warnings };
 	size_t len;
 	char *text;
 	config_t cf;
@@ -968,6 +1045,16 @@ int config_load(struct config *cfg, const char *path, FILE *errors)
 		return -1;
 	}
 	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, FILE *errors)
+{
+	return load(cfg, path, errors, NULL);
+}
+
+int config_check(struct config *cfg, const char *path, FILE *errors)
+{
+	return load(cfg, path, errors, errors);
 }
 
 static void free_line(struct cfg_line *l)

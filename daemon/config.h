@@ -86,6 +86,9 @@ struct config {
  * Reads and validates path into cfg. Returns 0, or -1 after writing every
  * problem found to errors (cfg is then empty). */
 int config_load(struct config *cfg, const char *path, FILE *errors);
+/* The same, for --check: also warns (FILE:LINE: warning: ...) about what
+ * will not work under the service, such as a file under /tmp or /home. */
+int config_check(struct config *cfg, const char *path, FILE *errors);
 void config_free(struct config *cfg);
 
 /* "host:port", or "a:1883, b:1883" for several nodes, into out (cut to size). */

@@ -9,10 +9,19 @@
 
 enum log_level { LOG_LVL_ERROR = 3, LOG_LVL_WARNING = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
 
-void log_init(bool verbose);
+/* verbosity: 0 (info and above), 1 (-v: the daemon's debug messages), 2
+ * (-vv: libmosquitto's packet trace too). */
+void log_init(int verbosity);
 /* Whether debug messages are written (-v): worth formatting at all. */
 bool log_debug_enabled(void);
+/* Whether libmosquitto's own messages are wanted (-vv). */
+bool log_trace_enabled(void);
 void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* As log_msg, but on a terminal the text stands alone, with no "gpio2mqtt:"
+ * and level in front: for FILE:LINE: lines that editors can jump to. */
+void log_plain(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

@@ -17,7 +17,7 @@ enum action { RUN, CHECK, LIST_LINES, VERSION, HELP };
 struct options {
 	enum action action;
 	const char *config;
-	bool verbose;
+	int verbosity;
 };
 
 static void usage(FILE *out)
@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE  mapping file (default %s)\n"
 		"      --check        validate the mapping file and exit\n"
 		"      --list-lines   list GPIO chips and lines and exit\n"
-		"  -v, --verbose      log debug messages too\n"
+		"  -v, --verbose      log debug messages too; twice (-vv) with\n"
+		"                     libmosquitto's packet trace\n"
 		"  -V, --version      print versions and exit\n"
 		"  -h, --help         print this help and exit\n",
 		CONFIG_DEFAULT_PATH);
@@ -60,7 +61,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->action = LIST_LINES;
 			break;
 		case 'v':
-			o->verbose = true;
+			o->verbosity++;
 			break;
 		case 'V':
 			o->action = VERSION;
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	log_init(o.verbose);
+	log_init(o.verbosity);
 	switch (o.action) {
 	case HELP:
 		usage(stdout);

@@ -52,6 +52,7 @@ struct mqtt {
 	bool connected;
 	bool tls;
 	bool system_cas; /* TLS verified by the system's store, not a ca_file */
+	bool has_username;
 	bool socket_open; /* from mqtt_connect until on_disconnect */
 	bool transport_up; /* this attempt's TCP connection (and TLS session) is up */
 	bool attempt_told; /* this attempt's end is already reported and weighed */
@@ -174,6 +175,17 @@ static bool is_credentials_refusal(const struct mqtt *m, int rc)
 	return rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED;
 }
 
+static const char *credentials_hint(const struct mqtt *m, int rc)
+{
+	if (!is_credentials_refusal(m, rc))
+		return "";
+	if (!m->has_username)
+		return " (it wants a username and password: set username and password_file)";
+	if (m->broker.v5 || rc != CONNACK_REFUSED_NOT_AUTHORIZED)
+		return " (check username and password)";
+	return " (check username, password and access rules)";
+}
+
 /* A frozen broker: one line however often it happens in a row. */
 static void report_no_answer(struct mqtt *m)
 {
@@ -240,10 +252,7 @@ static void connect_refused(struct mqtt *m, int rc, const mosquitto_property *pr
 		return;
 	report_failure(m, "broker %s:%d refused the connection: %s%s", m->host, m->port,
 		       v5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
-		       !is_credentials_refusal(m, rc) ? "" :
-		       m->broker.v5 || rc != CONNACK_REFUSED_NOT_AUTHORIZED ?
-							" (check username and password)" :
-							" (check username, password and access rules)");
+		       credentials_hint(m, rc));
 	attempt_ended(m, BROKER_REFUSED);
 }
 
@@ -296,7 +305,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	/* Its messages explain failures to connect. Once connected, a failure
 	 * reaches on_disconnect with its cause, and formatting four lines per
 	 * command only to drop them would cost more than the command itself. */
-	if (!log_debug_enabled())
+	if (!log_trace_enabled())
 		mosquitto_log_callback_set(mosq, NULL);
 	m->last_failure[0] = '\0';
 	m->connected = true;
@@ -460,7 +469,7 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *tex
 	struct mqtt *m = obj;
 
 	if (!(level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))) {
-		if (level & MOSQ_LOG_DEBUG)
+		if ((level & MOSQ_LOG_DEBUG) && log_trace_enabled())
 			log_debug("libmosquitto: %s", text);
 		return;
 	}
@@ -469,7 +478,8 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *tex
 		return;
 	}
 	/* While connecting, the failure report tells the cause once. */
-	log_debug("libmosquitto: %s", text);
+	if (log_trace_enabled())
+		log_debug("libmosquitto: %s", text);
 	if (strstr(text, "host name verification failed"))
 		m->host_mismatch = true;
 	/* The connection still exists here; libmosquitto may free it later. */
@@ -582,6 +592,7 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	broker_init(&m->broker, cfg->protocol);
 	m->tls = cfg->tls.enabled;
 	m->system_cas = !cfg->tls.ca_file && !cfg->tls.ca_path;
+	m->has_username = cfg->username != NULL;
 	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
 	m->ctx = ctx;

@@ -17,8 +17,8 @@ fi
 daemon_start() {
 	local conf=$1
 	shift
-	echo "=== $(date +%T) gpio2mqtt -c $conf -v $*" >>"$DAEMON_LOG"
-	"$GPIO2MQTT" -c "$conf" -v "$@" >>"$DAEMON_LOG" 2>&1 &
+	echo "=== $(date +%T) gpio2mqtt -c $conf -vv $*" >>"$DAEMON_LOG"
+	"$GPIO2MQTT" -c "$conf" -vv "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	track "$DAEMON_PID"
 }

@@ -479,6 +479,9 @@ START_TEST(test_password_file_problems)
 	loadf(&l, "mqtt = {\n  username = \"u\";\n  password_file = \"%s\";\n};\n", blank);
 	expect_error(&l, 3, "password_file");
 	load_done(&l);
+	loadf(&l, "mqtt = {\n  username = \"u\";\n  password_file = \"%s\";\n};\n", tmpdir);
+	expect_error(&l, 3, "Is a directory");
+	load_done(&l);
 	free(empty);
 	free(blank);
 }
@@ -1193,6 +1196,43 @@ START_TEST(test_bad_hosts)
 }
 END_TEST
 
+START_TEST(test_topics_and_hosts_that_cannot_work)
+{
+	expect_mqtt_error("base_topic = \"home/pi/\"", "must not start or end with '/'");
+	expect_mqtt_error("base_topic = \"/home/pi\"", "must not start or end with '/'");
+	expect_mqtt_error("base_topic = \"home//pi\"", "nor have '//'");
+	expect_mqtt_error("host = \"mqtt://broker.lan\"", "without a scheme");
+	expect_mqtt_error("host = \"broker.lan:1884\"",
+			  "write the port on its own: host = \"broker.lan\"; port = 1884;");
+}
+END_TEST
+
+/* --check warns about files the service (PrivateTmp, ProtectHome) cannot see. */
+START_TEST(test_check_warns_about_hidden_files)
+{
+	static const char text[] = "mqtt = {\n  tls = {\n    ca_file = \"/tmp\";\n  };\n};\n";
+	char *path = write_temp(text), *out = NULL;
+	size_t len = 0;
+	struct config cfg;
+	FILE *errors = open_memstream(&out, &len);
+
+	ck_assert_int_eq(config_check(&cfg, path, errors), 0); /* a warning is no error */
+	config_free(&cfg);
+	ck_assert_int_eq(fclose(errors), 0);
+	ck_assert_msg(strstr(out, ":3: warning: ca_file \"/tmp\" is under /tmp,"), "%s", out);
+	free(out);
+	/* The daemon itself does not warn: config_load only. */
+	errors = open_memstream(&out, &len);
+	ck_assert_int_eq(config_load(&cfg, path, errors), 0);
+	config_free(&cfg);
+	ck_assert_int_eq(fclose(errors), 0);
+	ck_assert_msg(!strstr(out, "warning"), "%s", out);
+	free(out);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* Copies of every string, so equality cannot rest on pointers. */
 struct mqtt_strings {
 	char host[8], client_id[8], username[8], password[8], base_topic[8];
@@ -1287,6 +1327,8 @@ Suite *config_suite(void)
 	tcase_add_test(errors, test_error_on_the_line_of_the_key);
 	tcase_add_test(errors, test_empty_client_id);
 	tcase_add_test(errors, test_include_refused);
+	tcase_add_test(errors, test_topics_and_hosts_that_cannot_work);
+	tcase_add_test(errors, test_check_warns_about_hidden_files);
 	tcase_add_test(secrets, test_password_and_password_file_conflict);
 	tcase_add_test(secrets, test_password_never_in_errors);
 	tcase_add_test(secrets, test_password_file_content_never_in_errors);
