@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
 """The classic LED example from the other side: toggles the LED that
-gpio2mqtt drives on public/led and prints every state of the button it
-publishes on public/button. Uses paho-mqtt 1.6 (Debian's python3-paho-mqtt).
+gpio2mqtt drives on a board and prints every state of the board's button,
+with mappings/classroom-plain.conf (topics public/BOARD/led and
+public/BOARD/button). Uses paho-mqtt 1.6 (Debian's python3-paho-mqtt).
 
-    led_client.py [--host HOST] [--port PORT] [--toggles N] [--interval S]
+    led_client.py [--board BOARD] [--host HOST] [--port PORT] [--toggles N]
+                  [--interval S]
 
-Prints "button: ON" / "button: OFF" for each state received (the retained one
-first) and "led: toggle" for each command sent; exits 0 after N toggles, 1
-when the broker cannot be reached or refuses the connection.
+BOARD is the board's short host name, by default this machine's (for the
+script run on the board itself). Prints "button: ON" / "button: OFF" for each
+state received (the retained one first) and "led: toggle" for each command
+sent; exits 0 after N toggles, 1 when the broker cannot be reached or refuses
+the connection.
 """
 import argparse
+import socket
 import sys
 import time
 
 import paho.mqtt.client as mqtt
-
-LED_TOPIC = "public/led"
-BUTTON_TOPIC = "public/button"
 
 
 def on_connect(client, userdata, flags, rc):
@@ -25,12 +27,12 @@ def on_connect(client, userdata, flags, rc):
         userdata["failed"] = True
         return
     print("connected", flush=True)
-    client.subscribe(BUTTON_TOPIC, qos=1)
+    client.subscribe(userdata["button_topic"], qos=1)
 
 
 def on_subscribe(client, userdata, mid, granted_qos):
     if granted_qos[0] >= 0x80:
-        print("subscription to", BUTTON_TOPIC, "refused", flush=True)
+        print("subscription to", userdata["button_topic"], "refused", flush=True)
         userdata["failed"] = True
     else:
         userdata["subscribed"] = True
@@ -48,13 +50,22 @@ def run_until(client, state, deadline):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--board", default=socket.gethostname().split(".")[0],
+                        help="the board's short host name, %%h of its mapping "
+                        "(default: this machine's, %(default)s)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1883)
     parser.add_argument("--toggles", type=int, default=5)
     parser.add_argument("--interval", type=float, default=2.0)
     args = parser.parse_args()
+    # A wildcard or a level separator would address other topics than the
+    # board's own.
+    if not args.board or any(c in args.board for c in "/+#"):
+        parser.error("--board: a host name without '/', '+' or '#'")
+    led_topic = f"public/{args.board}/led"
 
-    state = {"subscribed": False, "failed": False}
+    state = {"subscribed": False, "failed": False,
+             "button_topic": f"public/{args.board}/button"}
     # paho-mqtt 2 (Debian trixie) asks for the callback signatures of 1.x.
     if hasattr(mqtt, "CallbackAPIVersion"):
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, userdata=state)
@@ -75,7 +86,7 @@ def main():
     if not state["subscribed"]:
         return 1
     for _ in range(args.toggles):
-        client.publish(LED_TOPIC, "toggle", qos=1)
+        client.publish(led_topic, "toggle", qos=1)
         print("led: toggle", flush=True)
         run_until(client, state, time.monotonic() + args.interval)
     client.disconnect()

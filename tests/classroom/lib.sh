@@ -4,13 +4,18 @@
 #
 # classroom_certs makes a throw-away CA and server certificates, classroom_start
 # a broker from tests/classroom/mosquitto.conf on random ports, classroom_conf
-# a mapping from mappings/classroom-*.conf pointed at that broker.
+# a mapping from mappings/classroom-*.conf pointed at that broker. BOARD is
+# this board's name, the %h of those mappings (public/$BOARD/led...).
 
 CLASSROOM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$CLASSROOM/../.." && pwd)
 CR_DIR=$LOG_DIR/classroom
 TEACHER_PASSWORD=teacher-secret
 BOARD_PASSWORD=board-secret
+# The board's name as %h gives it in the classroom mappings (the test kernel's
+# init.sh sets the host name).
+BOARD=$(hostname -s)
+export BOARD
 mkdir -p "$CR_DIR"
 
 # --- certificates --------------------------------------------------------

@@ -9,7 +9,8 @@
 . "$(dirname "$0")/../classroom/lib.sh"
 
 LED=3 BUTTON=4
-PUB_BASE=public/gpio2mqtt
+PUB_BASE=public/$BOARD
+LED_TOPIC=public/$BOARD/led
 NODE_DIR=$REPO/tests/brokers/node
 NPM_DIR=$("$NODE_DIR/prepare.sh" --path)
 MODULES=$NPM_DIR/node_modules
@@ -67,15 +68,16 @@ check "aedes turned the MQTT 5 CONNECT down" \
 	grep -qx 'refused: unacceptable protocol version' "$AEDES_LOG"
 check "the daemon's log mentions MQTT 3.1.1" grep -qi '3\.1\.1' "$DAEMON_LOG"
 check "the daemon's session is MQTT 3.1.1 over TCP" \
-	grep -qx 'connect gpio2mqtt-classroom version 4 tcp' "$AEDES_LOG"
-check "the button's state is published" wait_msg "$msgs" "public/button OFF" 3
+	grep -qxF "connect gpio2mqtt-$BOARD version 4 tcp" "$AEDES_LOG"
+check "the button's state is published" wait_msg "$msgs" "public/$BOARD/button OFF" 3
 
-# led_command PAYLOAD VALUE STATE: mosquitto_pub, as a student would.
+# led_command PAYLOAD VALUE STATE: mosquitto_pub to the board's own topic, as
+# a student would.
 led_command() {
 	: >"$msgs"
-	pub public/led "$1"
-	check "'$1' on public/led drives the line to $2" wait_for 3 sim_is "$CHIP" "$LED" "$2"
-	check "'$1' on public/led publishes $3" wait_msg "$msgs" "$PUB_BASE/output/led $3" 3
+	pub "$LED_TOPIC" "$1"
+	check "'$1' on $LED_TOPIC drives the line to $2" wait_for 3 sim_is "$CHIP" "$LED" "$2"
+	check "'$1' on $LED_TOPIC publishes $3" wait_msg "$msgs" "$PUB_BASE/output/led $3" 3
 }
 led_command on 1 ON
 led_command toggle 0 OFF
@@ -83,9 +85,9 @@ led_command toggle 1 ON
 led_command off 0 OFF
 : >"$msgs"
 sim_pull "$CHIP" "$BUTTON" down
-check "pressing the button publishes ON" wait_msg "$msgs" "public/button ON" 3
+check "pressing the button publishes ON" wait_msg "$msgs" "public/$BOARD/button ON" 3
 sim_pull "$CHIP" "$BUTTON" up
-check "releasing the button publishes OFF" wait_msg "$msgs" "public/button OFF" 3
+check "releasing the button publishes OFF" wait_msg "$msgs" "public/$BOARD/button OFF" 3
 check "aedes keeps the LED's state retained" test "$(retained "$PUB_BASE/output/led")" = OFF
 
 : >"$msgs"
@@ -97,8 +99,8 @@ check "'quit' leaves the line alone" holds 0.5 sim_is "$CHIP" "$LED" 0
 # The Python example over TCP: two toggles, the button pressed between them.
 py_out=$LOG_DIR/led_client.out
 dump_on_fail "$py_out"
-python3 "$CLASSROOM/led_client.py" --port "$AEDES_TCP" --toggles 2 --interval 2 \
-	>"$py_out" 2>&1 &
+python3 "$CLASSROOM/led_client.py" --port "$AEDES_TCP" --board "$BOARD" --toggles 2 \
+	--interval 2 >"$py_out" 2>&1 &
 py_pid=$!
 track "$py_pid"
 check "Python: receives the retained button state" wait_for 10 grep -qx "button: OFF" "$py_out"
@@ -118,7 +120,7 @@ js_out=$LOG_DIR/paho-client.out
 dump_on_fail "$js_out"
 js_status=0
 timeout -k 5 60 node "$NODE_DIR/paho-client.js" "$MODULES" "ws://127.0.0.1:$AEDES_WS/" \
-	"$PUB_BASE/output/led" public/led toggle ON >"$js_out" 2>&1 || js_status=$?
+	"$PUB_BASE/output/led" "$LED_TOPIC" toggle ON >"$js_out" 2>&1 || js_status=$?
 check "Paho JS: exit status 0" test "$js_status" = 0
 check "Paho JS: connected over aedes' websockets with MQTT 3.1.1" \
 	grep -qE '^connect paho-js-[0-9]+ version 4 ws$' "$AEDES_LOG"

@@ -162,12 +162,12 @@ fresh_log paho-js
 classroom_conf plain "$conf"
 : >"$msgs"
 daemon_start "$conf"
-check "Paho JS: the daemon comes online" wait_msg "$msgs" "public/gpio2mqtt/status online" 10
+check "Paho JS: the daemon comes online" wait_msg "$msgs" "public/$BOARD/status online" 10
 js_out=$LOG_DIR/paho-client.out
 dump_on_fail "$js_out"
 js_status=0
 timeout -k 5 60 node "$NODE_DIR/paho-client.js" "$MODULES" "ws://127.0.0.1:$WS_PORT/" \
-	public/gpio2mqtt/output/led public/led on ON >"$js_out" 2>&1 || js_status=$?
+	"public/$BOARD/output/led" "public/$BOARD/led" on ON >"$js_out" 2>&1 || js_status=$?
 check "Paho JS on mosquitto's websockets: the LED's state came back" test "$js_status" = 0
 check "Paho JS on mosquitto's websockets: the command drove the line" sim_is "$CHIP" "$LED" 1
 daemon_stop

@@ -15,14 +15,14 @@ classroom_conf tls "$conf" "$fast"
 check "the mapping has a CA file and a password file" \
 	grep -q "ca_file = \"$CR_DIR/ca.crt\"" "$conf"
 daemon_start "$conf"
-check "TLS: daemon comes online" wait_msg "$msgs" "gpio2mqtt/status online" 10
-check "TLS: the button's state is published" wait_msg "$msgs" "public/button OFF" 3
+check "TLS: daemon comes online" wait_msg "$msgs" "gpio2mqtt/$BOARD/status online" 10
+check "TLS: the button's state is published" wait_msg "$msgs" "public/$BOARD/button OFF" 3
 : >"$msgs"
-pub public/led toggle
+pub "public/$BOARD/led" toggle
 check "TLS: a student's toggle drives the line" wait_for 3 sim_is "$CHIP" "$LED" 1
-check "TLS: the LED's state is published" wait_msg "$msgs" "gpio2mqtt/output/led ON" 3
+check "TLS: the LED's state is published" wait_msg "$msgs" "gpio2mqtt/$BOARD/output/led ON" 3
 sim_pull "$CHIP" "$BUTTON" down
-check "TLS: the pressed button is published" wait_msg "$msgs" "public/button ON" 3
+check "TLS: the pressed button is published" wait_msg "$msgs" "public/$BOARD/button ON" 3
 sim_pull "$CHIP" "$BUTTON" up
 check "TLS: no warnings" not grep -qE 'warning:|error:' "$DAEMON_LOG"
 daemon_stop

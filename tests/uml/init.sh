@@ -28,6 +28,9 @@ mount -t devpts devpts /dev/pts
 [ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
 chmod 1777 /run/tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up || die "cannot bring lo up"
+# The kernel's default is "(none)"; the classroom mappings put the short host
+# name (%h) into the client id and topics, and the tests ask hostname -s.
+hostname uml-board || die "cannot set the host name"
 
 [ -n "${G2M_SHARED:-}" ] && [ -r "$G2M_SHARED/job.sh" ] || die "no job in '${G2M_SHARED:-}'"
 mount -t hostfs hostfs "$G2M_SHARED" -o "$G2M_SHARED" || die "cannot mount $G2M_SHARED"
