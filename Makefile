@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gpio2mqtt — MQTT <-> GPIO bridge for Linux single-board computers.
 #
 #   make            build daemon/gpio2mqtt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backoff: reconnect delays, capped exponential with jitter. Pure.
  * Jitter keeps a classroom of boards from reconnecting in lock-step after
  * the broker restarts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bridge: the glue. MQTT commands become line values, edges become MQTT
  * messages, signals stop or reload, timers drive keep-alive and reconnects.
  *

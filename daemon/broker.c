@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "broker.h"
 
 const struct broker_limits broker_no_limits = { .max_qos = 2, .retain = true, .max_packet = 0 };

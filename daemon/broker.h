@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* broker: what the daemon has learned of the broker it talks to — the MQTT
  * version it speaks, the limits its CONNACK set, how its connections end —
  * and what follows from that. Pure: no I/O, no clock (the caller passes

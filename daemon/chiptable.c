@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "chiptable.h"
 
 #include <limits.h>

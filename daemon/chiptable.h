@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chiptable: the GPIO chips of this system by name, label and path, with an
  * index of their line names, and how a mapping's 'chip' and 'line' find a
  * line. Filled by the gpio backend when it opens the chips, so that both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config: the mapping file (libconfig syntax) read into plain structs.
  *
  * The only module that includes <libconfig.h>. Every string in struct config

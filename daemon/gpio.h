@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpio: GPIO lines through libgpiod, the only module that includes <gpiod.h>.
  *
  * Two implementations share this interface: gpio_v1.c for the libgpiod 1.6 API

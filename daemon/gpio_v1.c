@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpio for the libgpiod 1.6 API (Debian bookworm, Ubuntu 24.04, Raspberry Pi
  * OS bookworm). Debounce, which 1.6 cannot ask the kernel for, is done here
  * with a timerfd: the line's fd is then an epoll fd over the event fd and the

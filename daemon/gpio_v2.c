@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpio for the libgpiod 2.x API (2.1 or later: nothing newer is used).
  *
  * Every chip is opened once and stays open for the life of the catalogue; a

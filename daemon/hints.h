@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hints: what a user most likely meant, for error messages about a mapping
  * file. Pure: no I/O. */
 #ifndef GPIO2MQTT_HINTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "linenames.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* linenames: index of GPIO line names across chips, built as chips' names
  * are read so that finding a line by name does not ask the kernel again.
  * Names match ignoring case ("gpio17" finds GPIO17): kernels and boards

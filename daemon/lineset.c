@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "lineset.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lineset: the GPIO side of a mapping: find every configured line, check it,
  * request it and give it back. Used for --check, at start and on reload.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: messages to stderr with a level prefix.
  *
  * Under systemd (JOURNAL_STREAM set) the prefix is the "<N>" syslog priority

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop: one poll() loop over file descriptors, plus timerfd helpers.
  *
  * Each pass calls the prepare hook (which may change what is watched), polls

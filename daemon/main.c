@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gpio2mqtt: bridges MQTT topics and GPIO lines. See gpio2mqtt(8). */
 #include <getopt.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapping: exact topic -> line index lookup in O(1). Pure: no I/O.
  *
  * Topics are compared byte for byte: an incoming topic matches only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mqtt: the broker connection, the only module that includes <mosquitto.h>.
  *
  * Non-threaded libmosquitto driven by the caller's event loop: the caller

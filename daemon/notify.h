@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify: tells systemd how the service is doing (sd_notify protocol).
  *
  * Speaks the notify protocol directly: one datagram of "KEY=value" lines to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "payload.h"
 
 #include <cjson/cJSON.h>

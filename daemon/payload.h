@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* payload: command payloads in, error reports out. Pure: no I/O.
  *
  * The only module that includes <cjson/cJSON.h>. MQTT payloads are bytes,

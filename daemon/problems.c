@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "problems.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* problems: what is wrong with a mapping, as config and lineset write it
  * (FILE:LINE: message lines on a stream), brought to the log at error
  * level, so that under systemd "journalctl -p err -u gpio2mqtt" shows why

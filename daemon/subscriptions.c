@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscriptions: see subscriptions.h. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscriptions: the topic filters that carry a mapping's commands. Pure.
  *
  * When two or more outputs use the default command topic

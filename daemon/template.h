@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* template: the per-board parts of a mapping, so that one file serves a
  * whole classroom or fleet. Pure: the values come from the caller.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Usage: tests/demo.sh DAEMON_BINARY        (what `make demo` runs)
 #
 # Shows gpio2mqtt at work without any hardware: boots the test kernel

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs, through apt, what building and testing gpio2mqtt needs and is not
 # on this machine yet, and the packages named as arguments. Quiet when
 # everything is present.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Memory and undefined-behaviour checks, included by the top-level Makefile.
 #
 #   make sanitize-check   the daemon and the unit tests built with

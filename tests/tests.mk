@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Test targets, included by the top-level Makefile.
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)

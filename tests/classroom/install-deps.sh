@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs what the classroom tests need besides tests/install-deps.sh:
 # openssl (throw-away certificates), Debian's paho-mqtt for the Python
 # example, chromium, node and npm for the browser example, and then the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The classic LED example from the other side: toggles the LED that
 gpio2mqtt drives on a board and prints every state of the board's button,
 with mappings/classroom-plain.conf (topics public/BOARD/led and

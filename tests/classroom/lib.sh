@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Classroom broker helpers for tests/integration/test-classroom*.sh, sourced
 # after tests/integration/common.sh:
 #   . "$(dirname "$0")/../classroom/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A stand-in for an old broker that speaks MQTT 3.1.1 only, for the
 protocol fall-back test: it answers an MQTT 5 CONNECT the way such a broker
 does (a 3.1.1 CONNACK "unacceptable protocol version", then it hangs up) and

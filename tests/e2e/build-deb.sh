@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/e2e/build-deb.sh OUTDIR
 #
 # Builds the Debian package the way `make deb` does: copies this tree to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Usage: tests/e2e/make-root.sh NAME SUITE PACKAGE...
 #
 # A Debian SUITE root file system: debootstrap's minbase variant from

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Usage: tests/e2e/notify-check.sh DAEMON LISTENER
 #
 # The systemd notify protocol as the daemon speaks it, checked without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify-listen: stands in for systemd's notify socket in
  * tests/e2e/notify-check.sh. Binds the abstract AF_UNIX datagram socket
  * NAME, prints "listening", then every datagram as one line: milliseconds

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Usage: tests/e2e/run.sh [SUITE...]        (make e2e; default: bookworm trixie)
 #
 # The package, proven the way a user installs it. For each Debian SUITE:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libFuzzer harnesses, included by the top-level Makefile.
 #
 #   make fuzz                    build and run each harness for FUZZ_SECONDS

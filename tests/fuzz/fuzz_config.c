@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: config_load on arbitrary mapping files. The bytes are
  * written to a memory file created once; its /proc/self/fd path is what the
  * loader opens. Errors go to a memory stream that is freed every time, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: mapping_add and mapping_find against an exact-match
  * linear scan. The first byte sets the capacity; the rest is split at '\n'
  * into topics (which may hold NUL bytes and MQTT wildcards). Each topic is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: payload_parse_command and payload_error_json on
  * arbitrary bytes, passed as libmosquitto passes MQTT payloads: in a buffer
  * of exactly their size without a terminating NUL (so that AddressSanitizer

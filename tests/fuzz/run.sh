@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/fuzz/run.sh NAME BINARY SECONDS
 #
 # Replays tests/fuzz/regressions/NAME, then fuzzes for SECONDS starting from a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fetch the libgpiod 2.x runtime and -dev packages from Debian's archive, unpack
 # them into a cache directory outside the repository (the 2.x -dev package
 # conflicts with the system's 1.6 one, so it is never installed), and print the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the daemon's integration tests; sourced after nothing else:
 #   . "$(dirname "$0")/common.sh"
 # GPIO2MQTT names the daemon binary (run-all.sh passes it).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/integration/run-all.sh DAEMON_BINARY [TEST...]
 #
 # Runs every tests/integration/test-*.sh (or the named ones) inside the test

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A TCP port that never completes a handshake: its accept queue is filled
 and never drained, so the kernel drops further SYNs, as a firewall that drops
 packets would. Usage: tarpit.py PORT_FILE SECONDS. Writes the port to

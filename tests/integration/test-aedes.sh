@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The daemon on aedes, a broker written in node that speaks MQTT 3.1.1 only,
 # with the classroom's mapping (mappings/classroom-plain.conf) and clients:
 # mosquitto_pub/sub and the Python example over TCP, the Eclipse Paho

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Brokers as users meet them: one that hangs up on an MQTT 5 CONNECT (as
 # RabbitMQ 3.10 does), one that is down at first, TLS verified by the
 # system's CAs, two boards with one client_id, and mosquitto with max_qos 0,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A classroom broker's TLS listener (CA certificate, username and password):
 # mappings/classroom-tls.conf works; a wrong CA, an expired certificate, a
 # certificate for another host and a wrong password each give one clear log

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # uml-mem: 1536M (headless Chromium runs inside the test kernel)
 # The browser example (tests/classroom/web): a static page with the "mqtt"
 # npm package's browser build, over the classroom broker's websockets

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A classroom broker's plain listener, where anonymous clients may use only
 # public/#: mappings/classroom-plain.conf works end to end with mosquitto_pub
 # and the Python example; "quit" is answered on the error topic; the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Command line: --check, --list-lines, and a line another process holds.
 . "$(dirname "$0")/common.sh"
 

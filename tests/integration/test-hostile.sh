@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Hostile input: broken mapping files exit 1 with FILE:LINE and touch no line;
 # hostile messages change no line, are reported on <base>/error (rate-limited)
 # and leave the daemon working; passwords never leak.

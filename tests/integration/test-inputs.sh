@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Inputs: pull changes on gpio-sim lines are published as ON/OFF, driven by
 # edge events (active_low, custom topics and payloads, software debounce).
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Connection life cycle: online/offline status, the broker's will after a
 # crash, reconnection after a broker restart, SIGTERM and SIGHUP.
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Outputs: every command form drives the gpio-sim line and publishes the state;
 # bad payloads change nothing and are reported on <base>/error.
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The rig itself: gpio-sim lines in this kernel, driven and watched with
 # libgpiod's own tools, so that a failure here is not blamed on the daemon.
 . "$(dirname "$0")/../uml/lib.sh"

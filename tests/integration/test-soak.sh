@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Soak: the broker is killed (SIGKILL or SIGTERM) and restarted at random
 # intervals while commands and input edges keep flowing. Afterwards every
 # output holds the last command sent, every input's retained state is its

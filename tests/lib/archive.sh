@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 # Sourced by the test scripts that fetch packages from Debian's archive. apt
 # runs with a sources list, package lists and a download cache of its own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Usage (inside the test kernel, see run.sh): in-uml.sh TEST_SCRIPT
 #
 # Runs an integration test with GPIO2MQTT pointing at wrap-daemon.sh, then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/memcheck/run.sh valgrind|sanitizer DAEMON_BINARY [TEST...]
 #
 # Runs integration tests (all, or the named tests/integration/test-*.sh)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Stands in for the daemon during a memcheck run (see in-uml.sh): notes the
 # run, then becomes the real binary under the checker that G2M_MEMCHECK
 # names, with the same process id, arguments and standard streams.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build (once) a User-Mode Linux kernel with gpio-sim from Debian's linux-source
 # package and print its path. The result is cached outside the repository, keyed
 # by the source version and this recipe, so a changed recipe rebuilds.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # PID 1 of the test kernel (see run.sh). The root file system is the host's,
 # read-only through hostfs; G2M_SHARED (from the kernel command line) names a
 # host directory that is mounted writable at the same path. It holds job.sh,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for test scripts that run inside the test kernel (tests/uml/run.sh).
 # Source it from bash:   . "$(dirname "$0")/../uml/lib.sh"
 #

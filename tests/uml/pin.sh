@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/uml/pin.sh COMMAND [ARGS...]
 #
 # Runs COMMAND (a boot of the test kernel) on one host CPU. The instance's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/uml/run.sh SCRIPT [ARGS...]
 #
 # Boots the test kernel (User-Mode Linux with gpio-sim, see build-kernel.sh) on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The unit test runner: every suite, one report, non-zero exit on failure.
  * CK_FORK=no runs the tests in this process (for valgrind). */
 #include <stdlib.h>

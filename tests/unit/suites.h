@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One check suite per pure module of the daemon; main.c runs them all. */
 #ifndef GPIO2MQTT_TEST_SUITES_H
 #define GPIO2MQTT_TEST_SUITES_H

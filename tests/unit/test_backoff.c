@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backoff: capped exponential reconnect delays with jitter. */
 #include <limits.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* broker: protocol fall-back, the broker's limits, hints on lost connections. */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chiptable: how 'chip' and 'line' of a mapping find a line, the same for
  * both libgpiod backends. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config: the mapping file read into structs, problems as "FILE:LINE: message". */
 #include <ftw.h>
 #include <limits.h>

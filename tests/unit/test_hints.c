@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hints: the key a user meant, and syntax errors explained. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* linenames: GPIO line names across chips. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapping: exact, byte-for-byte topic -> index lookup. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify: the sd_notify protocol, its parsers and one datagram end to end. */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* payload: command parsing and error reports. */
 #include <cjson/cJSON.h>
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscriptions: one wildcard for the default command topics, when safe. */
 #include <stdlib.h>
 #include <string.h>

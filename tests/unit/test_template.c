@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* template: %h, %m and %% in client ids and topics. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Usage: node aedes-broker.js NODE_MODULES PORT_FILE
 //
 // The aedes broker (MQTT 3.1.1) on free ports of 127.0.0.1: plain MQTT over

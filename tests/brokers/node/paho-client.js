@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Usage: node paho-client.js NODE_MODULES URL STATE_TOPIC COMMAND_TOPIC COMMAND EXPECTED
 //
 // The Eclipse Paho JavaScript client (a browser library) in node, over

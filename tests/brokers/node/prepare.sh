@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/brokers/node/prepare.sh [--path]
 #
 # Installs the node brokers' and clients' npm packages (package-lock.json:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Drives the LED of one board of gpio2mqtt's classroom example from a web
 // page: MQTT over websockets, "toggle" on that board's own public/BOARD/led
 // (public/led would switch every board's), its states shown as they arrive.

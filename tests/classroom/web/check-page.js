@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Usage: node check-page.js NODE_MODULES PAGE_URL USER_DATA_DIR
 //
 // Opens the page in headless Chromium (Debian's /usr/bin/chromium, driven by

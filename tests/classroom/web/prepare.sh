@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: tests/classroom/web/prepare.sh [--path]
 #
 # Installs the browser example's npm packages (package-lock.json) into a cache
