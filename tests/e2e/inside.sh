@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The end-to-end test proper. Runs inside a booted Debian (systemd as init,
 # udev, mosquitto on 127.0.0.1:1883) as the unit g2m-e2e.service that
 # tests/e2e/run.sh installs, and does what a user does with the package:
@@ -198,6 +199,14 @@ printf 'outputs = ( { name = "led"; line = "NO_SUCH_LINE"; command_topic = "publ
 check "restart with a broken mapping fails" not sc restart "$SVC"
 check "service failed with exit status 1" failed_with 1
 check "journal names the missing line" journal_has "NO_SUCH_LINE"
+# At error priority, so that journalctl -p err shows why it did not start.
+errors_only() { journalctl -u "$SVC" --no-pager -o cat -p err --since "@$T0"; }
+check "journalctl -p err: the missing line, as FILE:LINE" \
+	eval 'errors_only | grep -q "^$CONF:1: led: .*NO_SUCH_LINE"'
+check "journalctl -p err: not starting, and why" \
+	eval 'errors_only | grep -q "^not starting: 1 problem in $CONF"'
+check "journalctl -p err: nothing of the normal start" \
+	not eval 'errors_only | grep -q "ready in"'
 restarts=$(prop NRestarts)
 check "no restart loop (6 s)" holds 6 stays_failed "$restarts"
 cp "$LOG_DIR/good.conf" "$CONF"
