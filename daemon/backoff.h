@@ -14,7 +14,8 @@ struct backoff {
 
 void backoff_init(struct backoff *b, unsigned int first_ms, unsigned int max_ms,
 		  unsigned int seed);
-/* The next delay, in [step/2, step]; the step then doubles up to max_ms. */
+/* The next delay, in [1, step]; the step then doubles up to max_ms. The
+ * first step is first_ms, or max_ms when that is smaller. */
 unsigned int backoff_next(struct backoff *b);
 /* After a successful connection: start again from first_ms. */
 void backoff_reset(struct backoff *b);

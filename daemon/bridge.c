@@ -23,7 +23,9 @@
 #include "problems.h"
 #include "subscriptions.h"
 
-#define FIRST_RETRY_MS 100
+/* Wide enough that a classroom of boards spreads out when the broker comes
+ * back (see backoff.c). */
+#define FIRST_RETRY_MS 1500
 #define GOODBYE_TIMEOUT_MS 2000
 #define ERROR_BURST 10 /* error reports allowed at once, then one per second */
 /* A connection the broker drops sooner (another client with our client_id

@@ -5,13 +5,12 @@
 #include "backoff.h"
 #include "suites.h"
 
-/* Checks that the next delay lies in [step/2, step]. */
+/* Checks that the next delay lies in [1, step]. */
 static unsigned int expect_delay_within(struct backoff *b, unsigned int step)
 {
 	unsigned int delay = backoff_next(b);
 
-	ck_assert_msg(delay >= step / 2 && delay <= step, "delay %u outside [%u, %u]", delay,
-		      step / 2, step);
+	ck_assert_msg(delay >= 1 && delay <= step, "delay %u outside [1, %u]", delay, step);
 	return delay;
 }
 
@@ -104,6 +103,33 @@ START_TEST(test_delays_are_jittered)
 }
 END_TEST
 
+/* 100 boards that lost the broker together: their first retries spread
+ * over the whole first step, a quarter of it holds about a quarter. */
+START_TEST(test_first_retries_spread_over_the_step)
+{
+	unsigned int in_first_tenth = 0;
+
+	for (unsigned int seed = 1; seed <= 100; seed++) {
+		struct backoff b;
+
+		backoff_init(&b, 1500, 10000, seed * 7919);
+		in_first_tenth += backoff_next(&b) <= 150;
+	}
+	ck_assert_uint_le(in_first_tenth, 25);
+	ck_assert_uint_ge(in_first_tenth, 1);
+}
+END_TEST
+
+START_TEST(test_first_step_within_the_cap)
+{
+	struct backoff b;
+
+	backoff_init(&b, 1500, 1000, 3);
+	for (int i = 0; i < 20; i++)
+		expect_delay_within(&b, 1000);
+}
+END_TEST
+
 START_TEST(test_delays_vary_at_the_cap)
 {
 	struct backoff b;
@@ -134,6 +160,8 @@ Suite *backoff_suite(void)
 	tcase_add_test(tc, test_reset_starts_again_from_first_ms);
 	tcase_add_test(tc, test_delays_are_jittered);
 	tcase_add_test(tc, test_delays_vary_at_the_cap);
+	tcase_add_test(tc, test_first_retries_spread_over_the_step);
+	tcase_add_test(tc, test_first_step_within_the_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }
