@@ -9,6 +9,7 @@ void broker_init(struct broker *b, enum cfg_protocol protocol)
 		.configured = protocol,
 		.v5 = protocol != PROTOCOL_V311,
 		.limits = broker_no_limits,
+		.learned_max_qos = 2,
 		.accepted_ms = -1,
 	};
 }
@@ -41,18 +42,28 @@ void broker_accepted(struct broker *b, const struct broker_limits *l, long long 
 	b->accepted_ms = now_ms;
 }
 
-bool broker_lost(struct broker *b, long long now_ms, bool taken_over)
+bool broker_lost(struct broker *b, long long now_ms, enum broker_loss how)
 {
 	bool short_lived = b->accepted_ms >= 0 && now_ms - b->accepted_ms < BROKER_SHORT_LIVED_MS;
 
-	b->short_lived = short_lived ? b->short_lived + 1 : 0;
+	b->short_lived = short_lived && how == BROKER_CLOSED ? b->short_lived + 1 : 0;
 	b->accepted_ms = -1;
-	return taken_over || b->short_lived >= 2;
+	return how == BROKER_TAKEN_OVER || b->short_lived >= 2;
+}
+
+bool broker_failed_at_qos(struct broker *b, int qos)
+{
+	if (b->v5 || qos < 2 || broker_qos(b, qos) < qos)
+		return false; /* MQTT 5 states its maximum QoS; 0 and 1 are for all */
+	b->learned_max_qos = qos - 1;
+	return true;
 }
 
 int broker_qos(const struct broker *b, int wanted)
 {
-	return wanted > b->limits.max_qos ? b->limits.max_qos : wanted;
+	int max = b->limits.max_qos < b->learned_max_qos ? b->limits.max_qos : b->learned_max_qos;
+
+	return wanted > max ? max : wanted;
 }
 
 bool broker_retain(const struct broker *b, bool wanted)

@@ -30,11 +30,19 @@ struct broker_limits {
 
 enum broker_switch { BROKER_KEEP, BROKER_TO_V311, BROKER_TO_V5 };
 
+/* How an accepted connection ended, as far as the hints care. */
+enum broker_loss {
+	BROKER_CLOSED,     /* the broker closed it, saying nothing */
+	BROKER_TAKEN_OVER, /* the broker said another client took the session */
+	BROKER_BROKEN,     /* anything else: a protocol error, silence, ... */
+};
+
 struct broker {
 	enum cfg_protocol configured;
 	bool v5;            /* the version for the next attempt */
 	bool v311_guessed;  /* fell back on a hang-up; no 3.1.1 CONNACK yet */
 	struct broker_limits limits;
+	int learned_max_qos; /* lowered when a 3.1.1 broker fails at a QoS */
 	long long accepted_ms; /* of the current connection; -1 while none */
 	unsigned int short_lived; /* connections in a row lost within a second */
 };
@@ -51,10 +59,14 @@ extern const struct broker_limits broker_no_limits;
 enum broker_switch broker_failed(struct broker *b, enum broker_end end);
 /* The broker accepted the connection with these limits at now_ms. */
 void broker_accepted(struct broker *b, const struct broker_limits *l, long long now_ms);
-/* An accepted connection was lost, not by our choice; taken_over when the
- * broker said so. True when the hint about a shared client id applies:
- * the broker said so, or connections keep ending within a second. */
-bool broker_lost(struct broker *b, long long now_ms, bool taken_over);
+/* An accepted connection was lost, not by our choice. True when the hint
+ * about a shared client id applies: the broker said another client took
+ * over, or keeps closing connections within a second of accepting them. */
+bool broker_lost(struct broker *b, long long now_ms, enum broker_loss how);
+/* A broker broke the connection off at a publication of qos, which it
+ * cannot take: MQTT 3.1.1 has no way to say so (RabbitMQ 3.10 answers QoS 2
+ * with a PUBACK). True when publications go at a lower QoS from now on. */
+bool broker_failed_at_qos(struct broker *b, int qos);
 
 /* What a publication may ask for under the broker's limits. */
 int broker_qos(const struct broker *b, int wanted);

@@ -1071,13 +1071,8 @@ static void free_line(struct cfg_line *l)
 	free(l->payload_off);
 }
 
-void config_free(struct config *cfg)
+void config_mqtt_free(struct cfg_mqtt *m)
 {
-	struct cfg_mqtt *m = &cfg->mqtt;
-
-	for (size_t i = 0; i < cfg->n_lines; i++)
-		free_line(&cfg->lines[i]);
-	free(cfg->lines);
 	free(m->host);
 	for (size_t i = 0; i < m->n_nodes; i++)
 		free(m->nodes[i].host);
@@ -1092,6 +1087,49 @@ void config_free(struct config *cfg)
 	free(m->tls.ca_path);
 	free(m->tls.cert_file);
 	free(m->tls.key_file);
+	memset(m, 0, sizeof(*m));
+}
+
+/* A copy of s, NULL for NULL; *ok turns false when out of memory. */
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *c = s ? strdup(s) : NULL;
+
+	*ok = *ok && (!s || c);
+	return c;
+}
+
+int config_mqtt_copy(struct cfg_mqtt *dst, const struct cfg_mqtt *src)
+{
+	bool ok = true;
+
+	*dst = *src;
+	dst->nodes = calloc(src->n_nodes ? src->n_nodes : 1, sizeof(*dst->nodes));
+	ok = dst->nodes != NULL;
+	for (size_t i = 0; ok && i < src->n_nodes; i++)
+		dst->nodes[i] = (struct cfg_node){ dup_or_null(src->nodes[i].host, &ok),
+						   src->nodes[i].port };
+	dst->host = dup_or_null(src->host, &ok);
+	dst->client_id = dup_or_null(src->client_id, &ok);
+	dst->username = dup_or_null(src->username, &ok);
+	dst->password = dup_or_null(src->password, &ok);
+	dst->base_topic = dup_or_null(src->base_topic, &ok);
+	dst->tls.ca_file = dup_or_null(src->tls.ca_file, &ok);
+	dst->tls.ca_path = dup_or_null(src->tls.ca_path, &ok);
+	dst->tls.cert_file = dup_or_null(src->tls.cert_file, &ok);
+	dst->tls.key_file = dup_or_null(src->tls.key_file, &ok);
+	if (ok)
+		return 0;
+	config_mqtt_free(dst);
+	return -1;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		free_line(&cfg->lines[i]);
+	free(cfg->lines);
+	config_mqtt_free(&cfg->mqtt);
 	free(cfg->status_topic);
 	free(cfg->error_topic);
 	free(cfg->path);

@@ -95,6 +95,12 @@ void config_free(struct config *cfg);
 /* "host:port", or "a:1883, b:1883" for several nodes, into out (cut to size). */
 void config_describe_nodes(const struct cfg_mqtt *m, char *out, size_t size);
 
+/* A deep copy of src into dst, for a holder that outlives the config;
+ * 0, or -1 when out of memory (dst is then empty). config_mqtt_free()
+ * frees it (and clears the password). */
+int config_mqtt_copy(struct cfg_mqtt *dst, const struct cfg_mqtt *src);
+void config_mqtt_free(struct cfg_mqtt *m);
+
 /* Whether a reload may keep the broker connection as it is. */
 bool config_mqtt_equal(const struct cfg_mqtt *a, const struct cfg_mqtt *b);
 

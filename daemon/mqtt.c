@@ -35,14 +35,11 @@ struct pending {
 
 struct mqtt {
 	struct mosquitto *mosq;
-	struct cfg_node *nodes; /* copies; the broker's nodes, tried in turn */
-	size_t n_nodes;
-	size_t node;    /* the one in use */
+	struct cfg_mqtt cfg; /* a copy: the client is set up again from it */
+	size_t node;    /* the one in use of cfg.nodes, tried in turn */
 	const char *host; /* the node in use's */
 	int port;
-	char *client_id;
 	char *will_topic;
-	int qos;         /* configured for publications */
 	int will_qos;    /* lowered for a broker that refuses the will as it is */
 	bool will_retain;
 	struct broker broker; /* its version, limits and habits */
@@ -52,8 +49,6 @@ struct mqtt {
 	bool attempted; /* mqtt_connect() was called before */
 	bool connected;
 	bool tls;
-	bool system_cas; /* TLS verified by the system's store, not a ca_file */
-	bool has_username;
 	bool socket_open; /* from mqtt_connect until on_disconnect */
 	bool transport_up; /* this attempt's TCP connection (and TLS session) is up */
 	bool attempt_told; /* this attempt's end is already reported and weighed */
@@ -62,6 +57,7 @@ struct mqtt {
 	bool fallback_told; /* the first fall-back to 3.1.1 is a warning, later ones not */
 	bool hint_told; /* the shared client id hint, once per streak */
 	bool silenced; /* given up on: the broker stopped answering */
+	bool rebuild; /* set the libmosquitto client up anew before connecting */
 	bool host_mismatch; /* libmosquitto's host name check failed */
 	long verify_result; /* OpenSSL's verification of the broker's certificate */
 	char lib_error[160]; /* libmosquitto's first error of this attempt */
@@ -180,7 +176,7 @@ static const char *credentials_hint(const struct mqtt *m, int rc)
 {
 	if (!is_credentials_refusal(m, rc))
 		return "";
-	if (!m->has_username)
+	if (!m->cfg.username)
 		return " (it wants a username and password: set username and password_file)";
 	if (m->broker.v5 || rc != CONNACK_REFUSED_NOT_AUTHORIZED)
 		return " (check username and password)";
@@ -277,9 +273,9 @@ static void adopt_limits(struct mqtt *m, const mosquitto_property *props)
 	struct broker_limits old = m->broker.limits, l = read_limits(props);
 
 	broker_accepted(&m->broker, &l, now_ms());
-	if (l.max_qos < m->qos && l.max_qos != old.max_qos)
+	if (l.max_qos < m->cfg.qos && l.max_qos != old.max_qos)
 		log_warning("broker %s:%d allows at most QoS %d: publishing at QoS %d instead of %d",
-			    m->host, m->port, l.max_qos, l.max_qos, m->qos);
+			    m->host, m->port, l.max_qos, l.max_qos, m->cfg.qos);
 	if (!l.retain && old.retain)
 		log_warning("broker %s:%d keeps no retained messages: publishing unretained, so a "
 			    "new subscriber sees a state only when it changes",
@@ -346,10 +342,36 @@ static const char *loss_text(int rc)
 
 /* Two clients with one client id push each other off the broker; MQTT 5
  * brokers may say so (0x8E), mosquitto 2.0 just closes the old connection. */
+static enum broker_loss loss_kind(int rc)
+{
+	if (rc == MQTT_RC_SESSION_TAKEN_OVER)
+		return BROKER_TAKEN_OVER;
+	return rc == MOSQ_ERR_CONN_LOST || rc == 0 ? BROKER_CLOSED : BROKER_BROKEN;
+}
+
+/* RabbitMQ 3.10 answers a QoS 2 publication with a PUBACK, which
+ * libmosquitto takes for a protocol error: QoS 1 from then on. */
+static bool lower_qos_after(struct mqtt *m, int rc)
+{
+	if (rc != MOSQ_ERR_PROTOCOL || !broker_failed_at_qos(&m->broker, m->cfg.qos))
+		return false;
+	log_warning("broker %s:%d broke the connection off at a QoS %d publication (RabbitMQ "
+		    "takes at most QoS 1): publishing at QoS %d",
+		    m->host, m->port, m->cfg.qos, broker_qos(&m->broker, m->cfg.qos));
+	m->will_qos = broker_qos(&m->broker, m->will_qos);
+	/* libmosquitto would send its QoS 2 publications again on reconnecting:
+	 * a fresh client, made outside its callback. */
+	m->rebuild = true;
+	m->retry_at_once = true;
+	return true;
+}
+
 static void connection_lost(struct mqtt *m, int rc)
 {
-	bool hint = broker_lost(&m->broker, now_ms(), rc == MQTT_RC_SESSION_TAKEN_OVER);
+	bool hint = broker_lost(&m->broker, now_ms(), loss_kind(rc));
 
+	if (lower_qos_after(m, rc))
+		return;
 	if (hint && m->hint_told) {
 		log_debug("lost the connection to %s:%d again: %s", m->host, m->port, loss_text(rc));
 		return;
@@ -363,7 +385,7 @@ static void connection_lost(struct mqtt *m, int rc)
 	if (hint)
 		log_warning("broker %s:%d keeps taking the connection away: is another client "
 			    "using client_id \"%s\"? Each board needs its own",
-			    m->host, m->port, m->client_id);
+			    m->host, m->port, m->cfg.client_id);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
@@ -528,11 +550,18 @@ static int setup_tls(struct mosquitto *mosq, const struct cfg_tls *t)
 	return rc;
 }
 
-static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *will_topic)
+/* A fresh libmosquitto client for m->cfg: callbacks, options, will, TLS. */
+static int setup_client(struct mqtt *m)
 {
-	struct mosquitto *mosq = m->mosq;
+	const struct cfg_mqtt *cfg = &m->cfg;
+	struct mosquitto *mosq = mosquitto_new(cfg->client_id, true, m);
 	int rc;
 
+	if (!mosq)
+		return MOSQ_ERR_ERRNO;
+	mosquitto_destroy(m->mosq);
+	m->mosq = mosq;
+	m->ever_connected = false;
 	mosquitto_connect_v5_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_message_callback_set(mosq, on_message);
@@ -548,32 +577,18 @@ static int setup_client(struct mqtt *m, const struct cfg_mqtt *cfg, const char *
 	if (!rc && cfg->username)
 		rc = mosquitto_username_pw_set(mosq, cfg->username, cfg->password);
 	if (!rc)
-		rc = mosquitto_will_set(mosq, will_topic, (int)strlen(OFFLINE), OFFLINE,
+		rc = mosquitto_will_set(mosq, m->will_topic, (int)strlen(OFFLINE), OFFLINE,
 					m->will_qos, m->will_retain);
 	if (!rc && cfg->tls.enabled)
 		rc = setup_tls(mosq, &cfg->tls);
 	return rc;
 }
 
-static int copy_nodes(struct mqtt *m, const struct cfg_mqtt *cfg)
-{
-	m->nodes = calloc(cfg->n_nodes, sizeof(*m->nodes));
-	if (!m->nodes)
-		return -1;
-	for (; m->n_nodes < cfg->n_nodes; m->n_nodes++) {
-		m->nodes[m->n_nodes].port = cfg->nodes[m->n_nodes].port;
-		m->nodes[m->n_nodes].host = strdup(cfg->nodes[m->n_nodes].host);
-		if (!m->nodes[m->n_nodes].host)
-			return -1;
-	}
-	return m->n_nodes ? 0 : -1;
-}
-
 static void use_node(struct mqtt *m, size_t node)
 {
 	m->node = node;
-	m->host = m->nodes[node].host;
-	m->port = m->nodes[node].port;
+	m->host = m->cfg.nodes[node].host;
+	m->port = m->cfg.nodes[node].port;
 }
 
 struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
@@ -582,35 +597,27 @@ struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
 	struct mqtt *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (!m || copy_nodes(m, cfg) < 0 || !(m->client_id = strdup(cfg->client_id)) ||
+	if (!m || config_mqtt_copy(&m->cfg, cfg) < 0 || !m->cfg.n_nodes ||
 	    !(m->will_topic = strdup(will_topic))) {
 		log_error("out of memory");
 		goto fail;
 	}
 	use_node(m, 0);
-	m->qos = m->will_qos = cfg->qos;
+	m->will_qos = cfg->qos;
 	m->will_retain = true;
 	broker_init(&m->broker, cfg->protocol);
-	m->tls = cfg->tls.enabled;
-	m->system_cas = !cfg->tls.ca_file && !cfg->tls.ca_path;
-	m->has_username = cfg->username != NULL;
 	m->ping_s = cfg->keepalive / 2;
 	m->handlers = handlers;
 	m->ctx = ctx;
-	m->mosq = mosquitto_new(cfg->client_id, true, m);
-	if (!m->mosq) {
-		log_error("cannot create the MQTT client: %s", strerror(errno));
-		goto fail;
-	}
-	rc = setup_client(m, cfg, will_topic);
+	rc = setup_client(m);
 	if (rc) {
 		log_error("cannot set up the MQTT client: %s", error_text(rc));
 		goto fail;
 	}
-	for (size_t i = 0; i < m->n_nodes && cfg->password && !cfg->tls.enabled; i++)
-		if (!is_loopback(m->nodes[i].host))
+	for (size_t i = 0; i < cfg->n_nodes && cfg->password && !cfg->tls.enabled; i++)
+		if (!is_loopback(cfg->nodes[i].host))
 			log_warning("the password for %s is sent unencrypted: configure tls",
-				    m->nodes[i].host);
+				    cfg->nodes[i].host);
 	return m;
 fail:
 	mqtt_free(m);
@@ -622,10 +629,7 @@ void mqtt_free(struct mqtt *m)
 	if (!m)
 		return;
 	mosquitto_destroy(m->mosq);
-	for (size_t i = 0; i < m->n_nodes; i++)
-		free(m->nodes[i].host);
-	free(m->nodes);
-	free(m->client_id);
+	config_mqtt_free(&m->cfg);
 	free(m->will_topic);
 	free(m);
 }
@@ -654,7 +658,7 @@ static void report_tls_failure(struct mqtt *m)
 		report_failure(m, "TLS handshake with %s:%d failed: %s%s", m->host, m->port,
 			       X509_verify_cert_error_string(result),
 			       !is_issuer_error(result) ? "" :
-			       m->system_cas	       ? " (not signed by a CA of the system's store?)" :
+			       (!m->cfg.tls.ca_file && !m->cfg.tls.ca_path)	       ? " (not signed by a CA of the system's store?)" :
 							 " (not signed by the CA of ca_file?)");
 	else
 		report_failure(m, "TLS handshake with %s:%d failed: %s", m->host, m->port,
@@ -673,8 +677,8 @@ static void note_transport(struct mqtt *m)
 
 	if (m->transport_up || fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
 		return;
-	ssl = m->tls ? mosquitto_ssl_get(m->mosq) : NULL;
-	m->transport_up = !m->tls || (ssl && SSL_is_init_finished(ssl));
+	ssl = m->cfg.tls.enabled ? mosquitto_ssl_get(m->mosq) : NULL;
+	m->transport_up = !m->cfg.tls.enabled || (ssl && SSL_is_init_finished(ssl));
 }
 
 int mqtt_connect(struct mqtt *m)
@@ -687,19 +691,24 @@ int mqtt_connect(struct mqtt *m)
 	/* A clustered broker: each attempt the next node, so that a board rides
 	 * out the loss of one. A retry that changes the protocol or the will
 	 * stays with the node that asked for it. */
-	if (m->n_nodes > 1 && m->attempted && !m->retry_at_once) {
-		use_node(m, (m->node + 1) % m->n_nodes);
+	if (m->cfg.n_nodes > 1 && m->attempted && !m->retry_at_once) {
+		use_node(m, (m->node + 1) % m->cfg.n_nodes);
 		log_debug("trying broker node %s:%d", m->host, m->port);
 	}
 	m->attempted = true;
 	m->transport_up = m->attempt_told = m->retry_at_once = false;
+	if (m->rebuild && (rc = setup_client(m)) != 0) {
+		report_failure(m, "cannot set up the MQTT client: %s", error_text(rc));
+		return -1;
+	}
+	m->rebuild = false;
 	m->closing = m->silenced = false;
 	mosquitto_log_callback_set(m->mosq, on_log);
 	/* Non-blocking: a broker behind a firewall that drops packets must not
 	 * stall the lines for the minutes TCP takes to give up. The TCP and TLS
 	 * handshakes finish in mqtt_handle_io(); the keep-alive timer bounds
 	 * them. Only the name look-up blocks. */
-	if (m->ever_connected && m->n_nodes == 1)
+	if (m->ever_connected && m->cfg.n_nodes == 1)
 		rc = mosquitto_reconnect_async(m->mosq);
 	else /* the node's own name, for TLS's host check too */
 		rc = mosquitto_connect_async(m->mosq, m->host, m->port, m->ping_s);
@@ -739,7 +748,7 @@ bool mqtt_wants_write(const struct mqtt *m)
  * calling on_disconnect: report it here, so that the caller retries. */
 static void check_handshake(struct mqtt *m)
 {
-	if (!m->tls || !m->socket_open || mosquitto_socket(m->mosq) >= 0)
+	if (!m->cfg.tls.enabled || !m->socket_open || mosquitto_socket(m->mosq) >= 0)
 		return;
 	m->socket_open = false;
 	report_tls_failure(m);
@@ -915,7 +924,7 @@ int mqtt_unsubscribe(struct mqtt *m, char *const *topics, size_t count)
 
 size_t mqtt_payload_room(const struct mqtt *m, const char *topic)
 {
-	return broker_payload_room(&m->broker, strlen(topic), broker_qos(&m->broker, m->qos));
+	return broker_payload_room(&m->broker, strlen(topic), broker_qos(&m->broker, m->cfg.qos));
 }
 
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,

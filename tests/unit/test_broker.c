@@ -136,14 +136,19 @@ START_TEST(test_hint_after_short_connections)
 
 	broker_init(&b, PROTOCOL_AUTO);
 	broker_accepted(&b, &broker_no_limits, 1000);
-	ck_assert(!broker_lost(&b, 1000 + 200, false));
+	ck_assert(!broker_lost(&b, 1000 + 200, BROKER_CLOSED));
 	broker_accepted(&b, &broker_no_limits, 2000);
-	ck_assert(broker_lost(&b, 2000 + 999, false));
+	ck_assert(broker_lost(&b, 2000 + 999, BROKER_CLOSED));
 	/* A connection that lasted breaks the streak. */
 	broker_accepted(&b, &broker_no_limits, 5000);
-	ck_assert(!broker_lost(&b, 5000 + 1000, false));
+	ck_assert(!broker_lost(&b, 5000 + 1000, BROKER_CLOSED));
 	broker_accepted(&b, &broker_no_limits, 7000);
-	ck_assert(!broker_lost(&b, 7000 + 10, false));
+	ck_assert(!broker_lost(&b, 7000 + 10, BROKER_CLOSED));
+	/* So does an end that is not the broker closing: a protocol error. */
+	broker_accepted(&b, &broker_no_limits, 8000);
+	ck_assert(!broker_lost(&b, 8000 + 10, BROKER_BROKEN));
+	broker_accepted(&b, &broker_no_limits, 9000);
+	ck_assert(!broker_lost(&b, 9000 + 10, BROKER_CLOSED));
 }
 END_TEST
 
@@ -153,7 +158,26 @@ START_TEST(test_hint_when_taken_over)
 
 	broker_init(&b, PROTOCOL_AUTO);
 	broker_accepted(&b, &broker_no_limits, 0);
-	ck_assert(broker_lost(&b, 60000, true));
+	ck_assert(broker_lost(&b, 60000, BROKER_TAKEN_OVER));
+}
+END_TEST
+
+START_TEST(test_qos_lowered_after_a_failure_at_qos_2)
+{
+	struct broker b;
+
+	broker_init(&b, PROTOCOL_V5);
+	ck_assert(!broker_failed_at_qos(&b, 2)); /* MQTT 5 says its maximum itself */
+	broker_init(&b, PROTOCOL_V311);
+	ck_assert(!broker_failed_at_qos(&b, 1));
+	ck_assert_int_eq(broker_qos(&b, 2), 2);
+	ck_assert(broker_failed_at_qos(&b, 2));
+	ck_assert_int_eq(broker_qos(&b, 2), 1);
+	ck_assert(!broker_failed_at_qos(&b, 2)); /* said once */
+	/* A later CONNACK does not undo what was learned. */
+	broker_accepted(&b, &broker_no_limits, 0);
+	ck_assert_int_eq(broker_qos(&b, 2), 1);
+	ck_assert_int_eq(broker_qos(&b, 0), 0);
 }
 END_TEST
 
@@ -171,6 +195,7 @@ Suite *broker_suite(void)
 	tcase_add_test(limits, test_limits_apply);
 	tcase_add_test(limits, test_payload_room_fills_the_packet_exactly);
 	tcase_add_test(limits, test_payload_room_none_for_a_long_topic);
+	tcase_add_test(limits, test_qos_lowered_after_a_failure_at_qos_2);
 	tcase_add_test(lost, test_hint_after_short_connections);
 	tcase_add_test(lost, test_hint_when_taken_over);
 	suite_add_tcase(s, protocol);
