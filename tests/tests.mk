@@ -17,6 +17,7 @@ deps:
 	@tests/install-deps.sh
 	@tests/classroom/install-deps.sh
 	@tests/brokers/node/prepare.sh >/dev/null
+	@tests/brokers/rabbitmq/install-deps.sh
 
 unit-check: $(O)/run-unit
 	$(O)/run-unit
