@@ -4,8 +4,11 @@
 #   make            build daemon/gpio2mqtt
 #   make check      every test (unit tests, then integration tests under UML)
 #   make demo       boot the test rig and show an LED and a button at work
-#   make install    install binary, example mapping and man pages
-#   make deb        the Debian package, into build/deb (see debian/)
+#   make install    install binary, default mapping, man pages, systemd unit,
+#                   udev rule and sysusers file
+#   make dist       the upstream tarball, build/gpio2mqtt-VERSION.tar.gz
+#   make deb        the Debian source and binary packages, into build/deb
+#                   (see debian/), checked with lintian
 #   make e2e        install and use that package on booted Debian bookworm
 #                   and trixie under the test kernel
 #
@@ -17,6 +20,13 @@ PREFIX    ?= /usr
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# Where systemd.pc says units go: /lib/systemd/system on bookworm, whose
+# debhelper looks for units nowhere else, /usr/lib/systemd/system later. The
+# udev rules directory is its sibling (/lib/udev/rules.d, /usr/lib/...).
+SYSTEMD_PC = $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null)
+UNITDIR   ?= $(or $(call SYSTEMD_PC,systemdsystemunitdir),$(PREFIX)/lib/systemd/system)
+UDEVRULESDIR ?= $(patsubst %/systemd/system,%/udev/rules.d,$(UNITDIR))
+SYSUSERSDIR ?= $(or $(call SYSTEMD_PC,sysusersdir),$(PREFIX)/lib/sysusers.d)
 DESTDIR   ?=
 O         ?= daemon
 
@@ -66,11 +76,20 @@ install: $(O)/gpio2mqtt
 	install -D -m 0644 mappings/gpio2mqtt.conf $(DESTDIR)$(SYSCONFDIR)/gpio2mqtt/gpio2mqtt.conf
 	install -D -m 0644 daemon/gpio2mqtt.8 $(DESTDIR)$(MANDIR)/man8/gpio2mqtt.8
 	install -D -m 0644 daemon/gpio2mqtt.conf.5 $(DESTDIR)$(MANDIR)/man5/gpio2mqtt.conf.5
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/gpio2mqtt|$(SBINDIR)/gpio2mqtt|g' systemd/gpio2mqtt.service \
+		>$(DESTDIR)$(UNITDIR)/gpio2mqtt.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gpio2mqtt.service
+	install -D -m 0644 systemd/gpio2mqtt.rules $(DESTDIR)$(UDEVRULESDIR)/60-gpio2mqtt.rules
+	install -D -m 0644 systemd/gpio2mqtt.sysusers $(DESTDIR)$(SYSUSERSDIR)/gpio2mqtt.conf
 
 clean: tests-clean
 	rm -f daemon/*.o daemon/gpio2mqtt
 
-# Built from a copy of the tree, so the tree itself stays as it is.
+dist:
+	@tests/e2e/make-dist.sh build
+
+# Built from the upstream tarball and debian/, so the tree stays as it is.
 DEB_DIR   ?= build/deb
 
 deb:
@@ -79,4 +98,4 @@ deb:
 e2e:
 	tests/e2e/run.sh
 
-.PHONY: all install clean deb e2e
+.PHONY: all install clean dist deb e2e

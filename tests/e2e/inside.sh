@@ -4,8 +4,9 @@
 # udev, mosquitto on 127.0.0.1:1883) as the unit g2m-e2e.service that
 # tests/e2e/run.sh installs, and does what a user does with the package:
 # dpkg -i, edit the mapping, systemctl restart, mosquitto_pub, journalctl,
-# upgrade, remove, purge. /e2e holds the packages, lib.sh and env (SUITE,
-# DEB, DEB_UPGRADE, GPIOD_MAJOR); results go to the console and /e2e/out.
+# upgrade, remove, purge. /e2e holds the packages, lib.sh, env (SUITE, DEB,
+# DEB_UPGRADE, GPIOD_MAJOR) and the package's debian/tests; results go to
+# the console and /e2e/out.
 export G2M_OUT=/e2e/out
 . /e2e/lib.sh
 . /e2e/env
@@ -82,6 +83,34 @@ add_lamp() {
 
 lamp_off() { mosquitto_pub -t public/lamp -m off && wait_for 0.5 sim_is "$SIM_CHIP" "$LAMP" 0; }
 
+# The package's autopkgtests as autopkgtest runs them on an installed
+# package: each test of debian/tests/control, as root, from the source tree,
+# with AUTOPKGTEST_TMP set; it passes when it exits 0 and, unless
+# Restrictions: has allow-stderr, writes nothing to stderr.
+autopkgtest_list() {
+	awk 'BEGIN { RS = ""; FS = "\n" }
+	{
+		tests = ""; restrictions = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^Tests:/) { tests = $i; sub(/^Tests:/, "", tests) }
+			if ($i ~ /^Restrictions:/) { restrictions = $i; sub(/^Restrictions:/, "", restrictions) }
+		}
+		gsub(/,/, " ", tests); gsub(/,/, " ", restrictions)
+		n = split(tests, t, " ")
+		for (j = 1; j <= n; j++) print t[j] "\t" restrictions
+	}' /e2e/src/debian/tests/control
+}
+autopkgtest_run() {
+	local name=$1 restrictions=$2 tmp rc
+	tmp=$(mktemp -d)
+	(cd /e2e/src && AUTOPKGTEST_TMP=$tmp timeout 300 "debian/tests/$name") \
+		>"$LOG_DIR/autopkgtest-$name.out" 2>"$LOG_DIR/autopkgtest-$name.err"
+	rc=$?
+	rm -rf "$tmp"
+	[ "$rc" = 0 ] || return 1
+	[[ " $restrictions " == *" allow-stderr "* ]] || [ ! -s "$LOG_DIR/autopkgtest-$name.err" ]
+}
+
 # --- the machine ---------------------------------------------------------
 
 T0=$(date +%s)
@@ -117,6 +146,17 @@ check "default mapping: online on $BASE/status" \
 check "default mapping touches no line (journal)" \
 	wait_for 10 journal_has "0 outputs and 0 inputs ready"
 check "$CONF is a conffile" conffile_registered "$CONF"
+n_autopkgtests=0
+while IFS=$'\t' read -r name restrictions; do
+	n_autopkgtests=$((n_autopkgtests + 1))
+	if autopkgtest_run "$name" "$restrictions"; then
+		ok "autopkgtest $name (debian/tests)"
+	else
+		not_ok "autopkgtest $name (debian/tests)"
+		sed 's/^/#   /' "$LOG_DIR/autopkgtest-$name.out" "$LOG_DIR/autopkgtest-$name.err"
+	fi
+done < <(autopkgtest_list)
+check "debian/tests/control names a test" test "$n_autopkgtests" -gt 0
 
 # --- the user's mapping --------------------------------------------------
 

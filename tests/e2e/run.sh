@@ -142,6 +142,10 @@ build() {
 	[ -n "$DEB" ]
 }
 
+contents_ok() {
+	"$here/check-deb.sh" "$DEB" >"$1" 2>&1
+}
+
 lintian_clean() {
 	timeout 600 lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
 		"${DEB%.deb}.changes" >"$1" 2>&1
@@ -167,8 +171,9 @@ upgrade_deb() {
 # prepare_root ROOT SUITE: the test, its unit and its packages in ROOT.
 prepare_root() {
 	local root=$1 suite=$2 u
-	mkdir -p "$root/e2e/out"
+	mkdir -p "$root/e2e/out" "$root/e2e/src/debian"
 	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$DEB" "$DEB_UPGRADE" "$root/e2e/"
+	cp -r "$top/debian/tests" "$root/e2e/src/debian/"
 	cat >"$root/e2e/env" <<-EOF
 		SUITE=$suite
 		DEB=$(basename "$DEB")
@@ -240,6 +245,8 @@ run_suite() {
 			lintian_clean "$dir/deb/lintian.log"
 		sed 's/^/#   /' "$dir/deb/lintian.log" | grep -v 'root privileges'
 	fi
+	check "$suite: package contents (check-deb.sh)" contents_ok "$dir/deb/contents.log"
+	grep -v '^ok' "$dir/deb/contents.log" | sed 's/^/#   /'
 	local gpiod
 	gpiod=$(dpkg-deb -f "$DEB" Depends | package_names | grep '^libgpiod')
 	case $suite in
