@@ -33,9 +33,11 @@ O         ?= daemon
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+# override: a distribution's CFLAGS/CPPFLAGS on make's command line come
+# first, the project's own flags are still added.
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS  += -D_GNU_SOURCE -DGPIO2MQTT_VERSION='"$(VERSION)"'
+override CPPFLAGS += -D_GNU_SOURCE -DGPIO2MQTT_VERSION='"$(VERSION)"'
 
 PKGS       = libmosquitto libgpiod libconfig libcjson openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -47,7 +49,7 @@ GPIO_SRC   = gpio_v1.c
 else
 GPIO_SRC   = gpio_v2.c
 endif
-CPPFLAGS  += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
+override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 
 # Pure modules (unit-tested without hardware or broker) and the rest.
 PURE_SRCS  = config.c hints.c template.c mapping.c subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c problems.c
