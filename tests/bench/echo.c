@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 /* echo: the limit for a bridge. Republishes every command it receives on
  * "<topic>/set" to "<topic>" (QoS 1, retained, like a bridge's state) and
  * touches no GPIO. One poll() loop that sleeps until the socket is readable
  * or keep-alive is due, so that its idle cost is the least a client can have.
  *
- * Usage: echo PORT SUBSCRIPTION STATUS_TOPIC
- * Publishes "online" on STATUS_TOPIC once subscribed (the "ready" signal). */
+ * Usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS]
+ * Publishes "online" on STATUS_TOPIC once subscribed (the "ready" signal).
+ * QOS (default 1) is that of its subscription and of what it publishes: at 0
+ * the broker sends it no acknowledgement, which a broker that delays small
+ * writes (Nagle) would make it wait for (see run-bench.sh). */
 #include <errno.h>
 #include <mosquitto.h>
 #include <poll.h>
@@ -13,11 +17,11 @@
 #include <string.h>
 
 #define KEEPALIVE_S 30
-#define QOS 1
 
 struct echo {
 	const char *subscription;
 	const char *status_topic;
+	int qos;
 	int failed;
 };
 
@@ -25,7 +29,7 @@ static void on_connect(struct mosquitto *mosq, void *ctx, int rc)
 {
 	struct echo *e = ctx;
 
-	if (rc != 0 || mosquitto_subscribe(mosq, NULL, e->subscription, QOS) != MOSQ_ERR_SUCCESS)
+	if (rc != 0 || mosquitto_subscribe(mosq, NULL, e->subscription, e->qos) != MOSQ_ERR_SUCCESS)
 		e->failed = 1;
 }
 
@@ -34,22 +38,22 @@ static void on_subscribe(struct mosquitto *mosq, void *ctx, int mid, int n, cons
 	struct echo *e = ctx;
 
 	(void)mid;
-	if (n != 1 || granted[0] > QOS ||
-	    mosquitto_publish(mosq, NULL, e->status_topic, 6, "online", QOS, true))
+	if (n != 1 || granted[0] > e->qos ||
+	    mosquitto_publish(mosq, NULL, e->status_topic, 6, "online", e->qos, true))
 		e->failed = 1;
 }
 
 static void on_message(struct mosquitto *mosq, void *ctx, const struct mosquitto_message *m)
 {
+	struct echo *e = ctx;
 	size_t len = strlen(m->topic);
 	char topic[256];
 
-	(void)ctx;
 	if (m->retain || len < 5 || len >= sizeof(topic) || strcmp(m->topic + len - 4, "/set"))
 		return;
 	memcpy(topic, m->topic, len - 4);
 	topic[len - 4] = '\0';
-	mosquitto_publish(mosq, NULL, topic, m->payloadlen, m->payload, QOS, true);
+	mosquitto_publish(mosq, NULL, topic, m->payloadlen, m->payload, e->qos, true);
 }
 
 /* Waits for the socket, then lets libmosquitto read, write and ping. */
@@ -86,8 +90,9 @@ int main(int argc, char **argv)
 	struct mosquitto *mosq;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: echo PORT SUBSCRIPTION STATUS_TOPIC\n");
+	e.qos = argc == 5 ? atoi(argv[4]) : 1;
+	if (argc < 4 || argc > 5 || e.qos < 0 || e.qos > 2) {
+		fprintf(stderr, "usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS]\n");
 		return 2;
 	}
 	e.subscription = argv[2];

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The benchmark, inside the test kernel (tests/uml/run.sh): echo, gpio2mqtt
 # and the do-it-yourself pipeline, one after the other, against the same
-# gpio-sim lines, broker and driver. Appends "CONTESTANT FIGURE VALUE" lines
-# to $G2M_BENCH_OUT/results.txt and latency samples next to it.
+# gpio-sim lines, broker and driver. Round trips first against mosquitto as
+# installed, then everything against a tuned one. Appends "CONTESTANT FIGURE
+# VALUE" lines to $G2M_BENCH_OUT/results.txt and latency samples next to it.
 #   GPIO2MQTT        the daemon binary
 #   G2M_BENCH_BIN    directory holding the built drive and echo
 #   G2M_BENCH_OUT    host directory for the results (mounted writable here)
@@ -20,9 +21,9 @@ RESULTS=$OUT/results.txt
 : >"$RESULTS"
 
 if [ "${G2M_BENCH_QUICK:-0}" = 1 ]; then
-	RT=100 FLOOD=300 DIY_FLOOD=30 EDGES=50 BURST=100 IDLE=3 LONG=1000 REPEAT=2 ROUNDS=1
+	RT=100 STALL=20 FLOOD=300 DIY_FLOOD=30 EDGES=50 BURST=100 IDLE=3 LONG=1000 REPEAT=2 ROUNDS=1
 else
-	RT=2000 FLOOD=10000 DIY_FLOOD=1000 EDGES=500 BURST=1000 IDLE=60 LONG=100000 REPEAT=5 ROUNDS=4
+	RT=2000 STALL=100 FLOOD=10000 DIY_FLOOD=1000 EDGES=500 BURST=1000 IDLE=60 LONG=100000 REPEAT=5 ROUNDS=4
 fi
 NOUT=4 NIN=4        # the standard mapping: 8 lines
 SCALE_CHIPS=4 SCALE_PER_CHIP=250
@@ -42,7 +43,7 @@ trap_mode() {
 		echo "${G2M_UML_SECCOMP:-auto}"
 	fi
 }
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT stall=$STALL flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
@@ -55,28 +56,31 @@ for ((c = 0; c < SCALE_CHIPS; c++)); do
 	sim_chip "scale$c" "bench-s$c" "$SCALE_PER_CHIP" || { not_ok "gpio-sim chip scale$c"; finish; }
 done
 
-# A broker that logs little (logging every message would be its main cost),
-# answers without Nagle's delay and queues a flood whole.
+# broker tuned|untuned: a broker that logs little (logging every message
+# would be its main cost) and queues a flood whole. Tuned, it answers without
+# Nagle's delay; untuned, it writes as mosquitto as installed does, where a
+# small write waits for the ACK of the one before.
 broker() {
+	local nodelay=""
+	[ "$1" = untuned ] || nodelay="set_tcp_nodelay true"
 	BROKER_PORT=$((20000 + RANDOM % 40000))
-	cat >"$LOG_DIR/mosquitto.conf" <<-EOF
+	cat >"$LOG_DIR/mosquitto-$1.conf" <<-EOF
 		listener $BROKER_PORT 127.0.0.1
 		allow_anonymous true
 		persistence false
 		user root
-		set_tcp_nodelay true
+		$nodelay
 		max_queued_messages 0
 		log_dest stderr
 		log_type error
 		log_type warning
 	EOF
-	mosquitto -c "$LOG_DIR/mosquitto.conf" >"$LOG_DIR/mosquitto.log" 2>&1 &
+	mosquitto -c "$LOG_DIR/mosquitto-$1.conf" >"$LOG_DIR/mosquitto-$1.log" 2>&1 &
 	BROKER_PID=$!
 	track "$BROKER_PID"
 	wait_for 5 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bench/probe -n 2>/dev/null
 }
-broker || { not_ok "broker"; finish; }
-dump_on_fail "$LOG_DIR/mosquitto.log"
+dump_on_fail "$LOG_DIR/mosquitto-untuned.log" "$LOG_DIR/mosquitto-tuned.log"
 
 # conf FILE OUTPUTS INPUTS: a mapping; the standard one (8 lines) on the bench
 # chip, bigger ones spread over the scale chips, oK and iK in order.
@@ -154,8 +158,8 @@ stop_tree() {
 	for p in $(tree "$1" | tac); do stop_pid "$p" 2; done
 }
 
-start_echo() {
-	"$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status 2>>"$LOG_DIR/echo.log" &
+start_echo() { # QOS
+	"$ECHO" "$BROKER_PORT" 'bench/+/+/set' bench/status "$1" 2>>"$LOG_DIR/echo.log" &
 	ROOT=$!
 	track "$ROOT"
 	wait_for 10 status_online
@@ -189,15 +193,19 @@ start_diy() {
 		wait_for 30 drive -T 3 -n 2 -f "$PULL" edges >/dev/null 2>&1
 }
 
-stop_contestant() {
+stop_contestant() { # NAME
 	stop_tree "$ROOT"
 	[ "$1" != diy ] || stop_tree "$DIY_INPUTS"
 	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t bench/status -m offline
 }
 
-start_contestant() { # NAME
+# start_contestant NAME: echo0 is echo at QoS 0, the limit for round trips:
+# at QoS 1 echo would wait for the broker's PUBACK as gpio2mqtt does, and on
+# an untuned broker stall with it.
+start_contestant() {
 	case $1 in
-	echo) start_echo ;;
+	echo) start_echo 1 ;;
+	echo0) start_echo 0 ;;
 	gpio2mqtt) start_gpio2mqtt "$LOG_DIR/std.conf" "$NIN" ;;
 	diy) start_diy ;;
 	esac
@@ -207,13 +215,56 @@ start_contestant() { # NAME
 # that a busy spell of the machine does not fall on one of them alone; the
 # latencies are over the samples of every round. echo's input figure is its
 # forwarding.
+#
+# round_trip NAME ROUND tuned|untuned: RT / ROUNDS commands, one at a time,
+# their samples added to rt-NAME.txt or rt-untuned-NAME.txt (lines found late
+# are counted over both brokers).
+round_trip() {
+	local values=() file=$OUT/rt-$1.txt
+	[ "$3" = tuned ] || file=$OUT/rt-$3-$1.txt
+	[ "${1%0}" = echo ] || values=("${VALUES[@]}")
+	fig "${1%0}" "round trip, $1, $3 broker, round $2" '/^rt_p/d; /^rt_max/d' \
+		drive -n $((RT / ROUNDS)) -k "$NOUT" "${values[@]}" -s "$file" roundtrip
+}
+
+# rt_figures NAME [PREFIX [FILE]]: the round-trip figures over every round.
+rt_figures() {
+	fig "${1%0}" "round trip over $RT commands${2:+ (${2%_})}" "s/^rt_/${2:-}rt_/" \
+		drive -s "$OUT/rt-${3:-$1}.txt" stats rt
+}
+
+# ready NAME ROUND: starts the contestant, or says it did not.
+ready() {
+	start_contestant "$1" && return
+	not_ok "$1 is ready (round $2)"
+	stop_contestant "$1"
+	return 1
+}
+
+# untuned_round_trips: round trips of echo at QoS 0 and of gpio2mqtt against
+# mosquitto as installed, in rounds; then a few of echo at QoS 1, which show
+# the stall the daemon must avoid (no limit: it has the stall itself).
+untuned_round_trips() {
+	local round name
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for name in echo0 gpio2mqtt; do
+			ready "$name" "$round" || return 1
+			round_trip "$name" "$round" untuned || { stop_contestant "$name"; return 1; }
+			stop_contestant "$name"
+		done
+	done
+	for name in echo0 gpio2mqtt; do rt_figures "$name" untuned_ "untuned-$name"; done
+	ready echo 1 || return 1
+	fig echo "round trip at QoS 1, untuned broker, $STALL commands" 's/^/untuned_qos1_/' \
+		drive -n "$STALL" -k "$NOUT" roundtrip
+	stop_contestant echo
+}
+
 one_round() { # NAME ROUND
-	local name=$1 values=() input=()
-	[ "$name" = echo ] || values=("${VALUES[@]}") input=(-f "$PULL")
-	fig "$name" "round trip, round $2" '/^rt_p\|^rt_max/d' drive -n $((RT / ROUNDS)) \
-		-k "$NOUT" "${values[@]}" -s "$OUT/rt-$name.txt" roundtrip &&
-		fig "$name" "input latency, round $2" '/^edge_/d' drive -n $((EDGES / ROUNDS)) \
-			"${input[@]}" -s "$OUT/edge-$name.txt" edges &&
+	local name=$1 input=()
+	[ "$name" = echo ] || input=(-f "$PULL")
+	fig "$name" "input latency, round $2" '/^edge_/d' drive -n $((EDGES / ROUNDS)) \
+		"${input[@]}" -s "$OUT/edge-$name.txt" edges &&
 		flood_round "$name" "$2"
 }
 
@@ -244,21 +295,33 @@ flood_figures() {
 		END { if (has_late) print who, "flood_line_late", late }' "$rounds" >>"$RESULTS"
 }
 
+# turn NAME ROUND: a contestant's part of a round. echo answers round trips
+# at QoS 0, the limit, then is started again at QoS 1 for the rest, after as
+# many round trips at QoS 1 (what QoS 1 costs, for the reading).
+turn() {
+	local name=$1
+	if [ "$name" = echo ]; then
+		ready echo0 "$2" || return 1
+		round_trip echo0 "$2" tuned || { stop_contestant echo0; return 1; }
+		stop_contestant echo0
+	fi
+	ready "$name" "$2" || return 1
+	round_trip "$name" "$2" tuned && one_round "$name" "$2" ||
+		{ stop_contestant "$name"; return 1; }
+	stop_contestant "$name"
+}
+
 rounds() {
 	local round name
 	for ((round = 1; round <= ROUNDS; round++)); do
 		for name in echo gpio2mqtt diy; do
-			if ! start_contestant "$name"; then
-				not_ok "$name is ready (round $round)"
-				stop_contestant "$name"
-				return 1
-			fi
-			one_round "$name" "$round" || { stop_contestant "$name"; return 1; }
-			stop_contestant "$name"
+			turn "$name" "$round" || return 1
 		done
 	done
+	rt_figures echo0
+	rt_figures echo qos1_
 	for name in echo gpio2mqtt diy; do
-		fig "$name" "round trip over $RT commands" '' drive -s "$OUT/rt-$name.txt" stats rt
+		[ "$name" = echo ] || rt_figures "$name"
 		fig "$name" "input latency over $EDGES edges" '' \
 			drive -s "$OUT/edge-$name.txt" stats edge
 		flood_figures "$name"
@@ -425,8 +488,14 @@ scale() {
 
 # --- run -----------------------------------------------------------------
 
-conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
 dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
+broker untuned || { not_ok "broker as installed"; finish; }
+conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
+diag "$(date +%T) round trips against mosquitto as installed, $ROUNDS round(s)"
+untuned_round_trips
+stop_pid "$BROKER_PID"
+broker tuned || { not_ok "broker"; finish; }
+conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
 diag "$(date +%T) latency and flood, $ROUNDS round(s)"
 rounds
 for name in echo gpio2mqtt diy; do
