@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* config: the mapping file (libconfig syntax) read into plain structs.
  *
- * The only module that includes <libconfig.h>. Every string in struct config
+ * The only module that includes <libconfig.h>: config.c (the file, outputs
+ * and inputs), config_mqtt.c (the mqtt group) and config_read.c (what both
+ * read with, config_read.h). Every string in struct config
  * is a heap copy owned by it and freed by config_free(). Problems are written
  * to the errors stream as "FILE:LINE: message", all of them, not just the
  * first; secrets are never written there. */

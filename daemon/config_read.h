@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* config_read: what config.c (the file, outputs and inputs) and
+ * config_mqtt.c (the mqtt group) share to read a mapping: the reader with
+ * its error count, FILE:LINE messages, typed getters and value checks.
+ * Internal to the config module; like it, the only code that sees
+ * <libconfig.h>. Strings returned are heap copies the caller owns. */
+#ifndef GPIO2MQTT_CONFIG_READ_H
+#define GPIO2MQTT_CONFIG_READ_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "template.h"
+
+#define ERRORS_SHOWN 50 /* a file of the wrong kind would give thousands */
+
+struct reader {
+	const char *path;
+	FILE *errors;
+	FILE *warnings; /* --check only: NULL for the daemon */
+	int failures;
+	struct template_vars vars; /* %h and %m, pointing into host and machine */
+	char host[256];
+	char machine[13];
+};
+
+/* A problem at line of the file (counted; the first ERRORS_SHOWN shown). */
+void cfg_fail_at(struct reader *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Something that will not work under the service (--check only). */
+void cfg_warn_at(struct reader *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+int cfg_line_of(const config_setting_t *s);
+/* The line of group's member key, or of the group when key is absent. */
+int cfg_key_line(const config_setting_t *group, const char *key);
+
+/* Copies; out of memory ends the process (a mapping is read at start-up
+ * and reload, where nothing else could go on either). */
+char *cfg_copy(const char *s);
+char *cfg_join(const char *first, ...) __attribute__((sentinel));
+bool cfg_same_str(const char *a, const char *b);
+
+/* Typed getters: 1 = present and valid, 0 = absent, -1 = invalid (said). */
+int cfg_get_string(struct reader *r, const config_setting_t *group, const char *key,
+		   char **out);
+int cfg_get_bool(struct reader *r, const config_setting_t *group, const char *key, bool *out);
+int cfg_get_int(struct reader *r, const config_setting_t *group, const char *key,
+		long long lo, long long hi, int *out);
+/* A string that must be one of names[]; stores its index. */
+int cfg_get_choice(struct reader *r, const config_setting_t *group, const char *key,
+		   const char *const names[], int *out);
+const config_setting_t *cfg_get_group(struct reader *r, const config_setting_t *parent,
+				      const char *key);
+/* Every member of group must be in known[] (NULL-terminated). */
+void cfg_check_keys(struct reader *r, const config_setting_t *group, const char *const known[],
+		    const char *where);
+/* Replaces %h, %m and %% in *s, which group's key holds. */
+void cfg_expand_vars(struct reader *r, const config_setting_t *group, const char *key,
+		     char **s);
+
+bool cfg_valid_topic(const char *t);
+void cfg_check_topic(struct reader *r, const config_setting_t *group, const char *key,
+		     const char *topic);
+bool cfg_printable(const char *s);
+bool cfg_valid_name(const char *s);
+void cfg_check_word(struct reader *r, const config_setting_t *group, const char *key,
+		    const char *word);
+
+/* The mqtt group (config_mqtt.c), into m with its defaults. */
+void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m);
+
+#endif
