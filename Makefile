@@ -53,7 +53,7 @@ override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 
 # Pure modules (unit-tested without hardware or broker) and the rest.
 PURE_SRCS  = config.c config_read.c config_mqtt.c hints.c template.c mapping.c subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c problems.c
-DAEMON_SRCS = $(PURE_SRCS) $(GPIO_SRC) lineset.c mqtt.c bridge.c loop.c main.c
+DAEMON_SRCS = $(PURE_SRCS) $(GPIO_SRC) lineset.c mqtt.c mqtt_ends.c mqtt_keepalive.c bridge.c loop.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
 PURE_OBJS  = $(addprefix $(O)/,$(PURE_SRCS:.c=.o))
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* mqtt: the broker connection, the only module that includes <mosquitto.h>.
+/* mqtt: the broker connection, the only module that includes <mosquitto.h>
+ * (mqtt.c, mqtt_ends.c, mqtt_keepalive.c; see mqtt_internal.h).
  *
  * Non-threaded libmosquitto driven by the caller's event loop: the caller
  * polls mqtt_fd() (for writing only while mqtt_wants_write()), calls
