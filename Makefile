@@ -13,7 +13,7 @@
 #                   and trixie under the test kernel
 #
 # Build against another libgpiod by pointing PKG_CONFIG_PATH at its .pc file
-# and O= at a build directory of its own (see README.md).
+# and O= at a build directory of its own (see docs/building.md).
 
 VERSION    = 0.1.0
 PREFIX    ?= /usr
