@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "config.h"
 #include "gpio.h"
 #include "lineset.h"
@@ -70,22 +71,9 @@ struct bridge {
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
 };
 
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static long long now_ms(void)
-{
-	return now_us() / 1000;
-}
-
 static double ms_since(long long start_us)
 {
-	return (double)(now_us() - start_us) / 1000.0;
+	return (double)(clock_now_us() - start_us) / 1000.0;
 }
 
 /* --- plans --- */
@@ -131,7 +119,7 @@ enum {
 static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips, int how,
 		     FILE *errors)
 {
-	long long start = now_us();
+	long long start = clock_now_us();
 	bool check_free = how & PLAN_CHECK_FREE, wildcard_allowed = how & PLAN_WILDCARD;
 
 	memset(p, 0, sizeof(*p));
@@ -143,7 +131,7 @@ static int plan_load(struct plan *p, const char *path, struct gpio_chips *chips,
 		goto fail;
 	}
 	p->read_ms = ms_since(start);
-	start = now_us();
+	start = clock_now_us();
 	if (lineset_resolve(chips, &p->cfg, p->lines, check_free, errors) < 0)
 		goto fail;
 	p->find_ms = ms_since(start);
@@ -213,7 +201,7 @@ static void publish_due_states(struct bridge *b)
 /* A token bucket: bursts of bad messages are reported, floods are counted. */
 static bool error_allowed(struct error_budget *e)
 {
-	long long now = now_ms();
+	long long now = clock_now_ms();
 	long long refill = (now - e->refilled_ms) / 1000;
 
 	if (refill > 0) {
@@ -336,7 +324,7 @@ static void on_connected(void *ctx)
 	struct bridge *b = ctx;
 
 	if (!b->connected_ms)
-		b->connected_ms = now_ms();
+		b->connected_ms = clock_now_ms();
 	if (b->plan.subs.n &&
 	    mqtt_subscribe(b->mqtt, b->plan.subs.filters, b->plan.subs.n, b->plan.cfg.mqtt.qos) == 0)
 		b->states = STATES_AFTER_SUBACK;
@@ -359,7 +347,7 @@ static void on_disconnected(void *ctx, bool retry_at_once)
 {
 	struct bridge *b = ctx;
 
-	if (b->connected_ms && now_ms() - b->connected_ms >= STABLE_CONNECTION_MS)
+	if (b->connected_ms && clock_now_ms() - b->connected_ms >= STABLE_CONNECTION_MS)
 		backoff_reset(&b->backoff);
 	b->connected_ms = 0;
 	b->states = STATES_SENT; /* all of them again on connect */
@@ -646,7 +634,7 @@ static struct mqtt *new_client(struct bridge *b, const struct config *cfg)
 {
 	backoff_init(&b->backoff, FIRST_RETRY_MS,
 		     (unsigned int)cfg->mqtt.reconnect_delay_max * 1000U,
-		     (unsigned int)getpid() ^ (unsigned int)now_ms());
+		     (unsigned int)getpid() ^ (unsigned int)clock_now_ms());
 	return mqtt_new(&cfg->mqtt, cfg->status_topic, &b->handlers, b);
 }
 
@@ -755,7 +743,7 @@ static struct bridge *bridge_alloc(const char *path)
 	b->watchdog_fd = -1;
 	b->handlers = (struct mqtt_handlers){ on_connected, on_disconnected, on_message,
 					      on_subscription_refused, on_subscribed };
-	b->errors = (struct error_budget){ .tokens = ERROR_BURST, .refilled_ms = now_ms() };
+	b->errors = (struct error_budget){ .tokens = ERROR_BURST, .refilled_ms = clock_now_ms() };
 	b->path = strdup(path);
 	if (!b->path) {
 		free(b);
@@ -794,7 +782,7 @@ static void describe_lines(struct bridge *b)
 struct bridge *bridge_new(const char *path, int *status)
 {
 	struct bridge *b = bridge_alloc(path);
-	long long start = now_us(), requested;
+	long long start = clock_now_us(), requested;
 	char err[256], nodes[256];
 
 	*status = EXIT_RUNTIME;
@@ -814,7 +802,7 @@ struct bridge *bridge_new(const char *path, int *status)
 		report_refusal(b, "not starting", "fix the mapping and start again");
 		goto fail;
 	}
-	requested = now_us();
+	requested = clock_now_us();
 	if (lineset_request(b->chips, &b->plan.cfg, b->plan.lines, b->problems.stream) < 0) {
 		report_refusal(b, "not starting", "the lines could not be requested");
 		goto fail;

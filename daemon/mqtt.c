@@ -85,7 +85,7 @@ static void adopt_limits(struct mqtt *m, const mosquitto_property *props)
 {
 	struct broker_limits old = m->broker.limits, l = read_limits(props);
 
-	broker_accepted(&m->broker, &l, mqtt__now_ms());
+	broker_accepted(&m->broker, &l, clock_now_ms());
 	if (l.max_qos < m->cfg.qos && l.max_qos != old.max_qos)
 		log_warning("broker %s:%d allows at most QoS %d: publishing at QoS %d instead of %d",
 			    m->host, m->port, l.max_qos, l.max_qos, m->cfg.qos);
@@ -429,7 +429,7 @@ int mqtt_connect(struct mqtt *m)
 	if (rc == MOSQ_ERR_SUCCESS) {
 		m->ever_connected = true;
 		m->socket_open = true;
-		m->last_in_ms = m->ping_ms = mqtt__now_ms();
+		m->last_in_ms = m->ping_ms = clock_now_ms();
 		note_transport(m); /* a loopback connection may be up already */
 		return 0;
 	}
@@ -488,7 +488,7 @@ void mqtt_handle_io(struct mqtt *m, bool readable, bool writable)
 		note_transport(m);
 	/* Errors close the socket and reach on_disconnect inside libmosquitto. */
 	if (readable && mosquitto_socket(m->mosq) >= 0) {
-		m->last_in_ms = mqtt__now_ms();
+		m->last_in_ms = clock_now_ms();
 		mosquitto_loop_read(m->mosq, 1);
 		acknowledge_now(m);
 	}
@@ -569,17 +569,9 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
 	return rc ? -1 : 0;
 }
 
-long long mqtt__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void mqtt_disconnect(struct mqtt *m, int timeout_ms)
 {
-	long long deadline = mqtt__now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 
 	m->closing = true;
 	if (mosquitto_socket(m->mosq) < 0)
@@ -588,10 +580,10 @@ void mqtt_disconnect(struct mqtt *m, int timeout_ms)
 	/* Bounded: flush what is queued (the DISCONNECT last) or give up; a
 	 * connection still being set up has nothing worth waiting for. */
 	while (m->connected && mosquitto_socket(m->mosq) >= 0 && mosquitto_want_write(m->mosq) &&
-	       mqtt__now_ms() < deadline) {
+	       clock_now_ms() < deadline) {
 		struct pollfd p = { .fd = mosquitto_socket(m->mosq), .events = POLLOUT };
 
-		if (poll(&p, 1, (int)(deadline - mqtt__now_ms())) <= 0)
+		if (poll(&p, 1, (int)(deadline - clock_now_ms())) <= 0)
 			break;
 		mosquitto_loop_write(m->mosq, 1);
 	}

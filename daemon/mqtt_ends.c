@@ -207,7 +207,7 @@ static bool lower_qos_after(struct mqtt *m, int rc)
 
 void mqtt__connection_lost(struct mqtt *m, int rc)
 {
-	bool hint = broker_lost(&m->broker, mqtt__now_ms(), loss_kind(rc));
+	bool hint = broker_lost(&m->broker, clock_now_ms(), loss_kind(rc));
 
 	if (lower_qos_after(m, rc))
 		return;

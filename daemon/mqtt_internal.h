@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "config.h"
 #include "mqtt.h"
 
@@ -68,8 +69,6 @@ struct mqtt {
 	const struct mqtt_handlers *handlers;
 	void *ctx;
 };
-
-long long mqtt__now_ms(void);
 
 /* A failure is logged as a warning the first time, then only in debug
  * output while the cause stays the same. */

@@ -75,7 +75,7 @@ static void give_up_on_silence(struct mqtt *m, long long now)
 
 void mqtt_handle_keepalive(struct mqtt *m)
 {
-	long long now = mqtt__now_ms();
+	long long now = clock_now_ms();
 	bool ping_due;
 
 	if (mosquitto_socket(m->mosq) < 0)
@@ -99,7 +99,7 @@ bool mqtt_keepalive_moved(struct mqtt *m)
 
 unsigned int mqtt_keepalive_due_ms(const struct mqtt *m)
 {
-	long long now = mqtt__now_ms();
+	long long now = clock_now_ms();
 	long long due = ping_due_ms(m, now);
 
 	if (ping_outstanding(m) && give_up_due_ms(m) < due)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "clock.h"
 
 /* Longer than any state the daemon sends; STATUS= texts are cut to fit. */
 #define MESSAGE_MAX 512
@@ -131,12 +132,8 @@ int notify_send(struct notify *n, const char *fmt, ...)
 
 int notify_reloading(struct notify *n)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	return notify_send(n, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the mapping",
-			   (unsigned long long)now.tv_sec * 1000000ULL +
-				   (unsigned long long)now.tv_nsec / 1000ULL);
+			   (unsigned long long)clock_now_us());
 }
 
 unsigned int notify_watchdog_interval_ms(const struct notify *n)
