@@ -14,7 +14,8 @@ cp "$1" "$2/gpio2mqtt"
 GPIO2MQTT=$(abs "$2/gpio2mqtt") G2M_BENCH_BIN=$(abs "$2") G2M_BENCH_OUT=$(cd "$3" && pwd)
 export GPIO2MQTT G2M_BENCH_BIN G2M_BENCH_OUT
 if [ "$4" = quick ]; then export G2M_BENCH_QUICK=1; else export G2M_BENCH_QUICK=0; fi
-export G2M_UML_MEM="${G2M_UML_MEM:-512M}" G2M_UML_TIMEOUT="${G2M_UML_TIMEOUT:-5400}"
+# The fleets take about 160 MB (100 daemons and 100 echo clients at once).
+export G2M_UML_MEM="${G2M_UML_MEM:-768M}" G2M_UML_TIMEOUT="${G2M_UML_TIMEOUT:-5400}"
 # Figures from one known mode of the test kernel (see tests/uml/run.sh); a
 # host that cannot trap with seccomp needs G2M_UML_SECCOMP=off.
 export G2M_UML_SECCOMP="${G2M_UML_SECCOMP:-on}"

@@ -18,6 +18,8 @@
  *   burst      -n N -r RATE_HZ [-f PULL_FILE]     (relay: without -f)
  *   flip       -n N -r RATE_HZ -f PULL_FILE [-s TIMES] (flips only, no MQTT)
  *   stats      -s SAMPLES PREFIX                  (over samples of several runs)
+ *   fanout     -n N -k BOARDS [-V VALUE_FILE]... [-s SAMPLES] NAME GROUP_TOPIC
+ *              STATE_FILTER [NAME GROUP_TOPIC STATE_FILTER] (group commands)
  *   idle       -t SECONDS -P PID...
  *   mem        -P PID...
  *   startup    -n REPEATS -- COMMAND...           (time until "online", and
@@ -48,6 +50,7 @@
 
 #define MAX_LINES 1024
 #define MAX_PIDS 64
+#define MAX_FLEETS 2
 #define QOS 1
 #define SETTLE_NS (1 * NS_PER_S) /* how long a line may lag behind its state */
 #define QUIET_NS (3 * NS_PER_S) /* a burst is over after this long without messages:
@@ -87,6 +90,17 @@ struct drive {
 	long long last_any_rx_ns; /* retained ones too */
 	const char *in_topic;
 	bool quick_ack; /* acknowledge at once while waiting (round trips) */
+	struct fan *fan; /* fanout: the group command in flight */
+};
+
+/* A group command in flight: the first state with the new payload from each
+ * board (its own topic under the filter) counts. */
+struct fan {
+	const char *filter;
+	const char *want;
+	char *seen[MAX_LINES];
+	long got, other;
+	long long last_ns;
 };
 
 static long long now_ns(void)
@@ -111,6 +125,26 @@ static void fail(const char *fmt, ...)
 	exit(1);
 }
 
+static void fan_message(struct fan *f, const struct mosquitto_message *m, long long now)
+{
+	bool match = false;
+
+	if (!f->filter || mosquitto_topic_matches_sub(f->filter, m->topic, &match) || !match)
+		return;
+	if ((size_t)m->payloadlen != strlen(f->want) ||
+	    strncasecmp(m->payload, f->want, (size_t)m->payloadlen)) {
+		f->other++;
+		return;
+	}
+	for (long i = 0; i < f->got; i++)
+		if (!strcmp(f->seen[i], m->topic))
+			return;
+	if (f->got == MAX_LINES || !(f->seen[f->got] = strdup(m->topic)))
+		fail("fanout: too many states");
+	f->got++;
+	f->last_ns = now;
+}
+
 static void copy_payload(char dst[8], const struct mosquitto_message *m)
 {
 	int n = m->payloadlen < 7 ? m->payloadlen : 7;
@@ -130,6 +164,8 @@ static void on_message(struct mosquitto *mosq, void *ctx, const struct mosquitto
 	if (m->retain)
 		return;
 	d->last_rx_ns = d->last_any_rx_ns;
+	if (d->fan)
+		fan_message(d->fan, m, d->last_rx_ns);
 	if (sscanf(m->topic, "bench/output/o%d", &line) == 1 && line >= 0 && line < MAX_LINES &&
 	    !strchr(m->topic + 13, '/')) {
 		d->out_count[line]++;
@@ -607,6 +643,135 @@ static void flip_only(const struct options *o)
 	fclose(f);
 }
 
+/* Group commands to one or two fleets in turn (NAME GROUP_TOPIC
+ * STATE_FILTER each, k boards each), ON and OFF alternating per fleet: for
+ * each, the time from publishing to the k-th board's state, the last. With
+ * -V (one value file per board of the first fleet), every other pair of its
+ * commands also times the last line to take the new value, read from
+ * gpio-sim's sysfs files: those reads share the one CPU with the fleet and
+ * slow it, so its state figures come from the commands without them (their
+ * lines are checked after the last state). Prints "NAME fanout_pNN",
+ * "NAME fanout_line_pNN" and "NAME fanout_polled_pNN" (the states of the
+ * commands with reads) in microseconds, and "NAME fanout_line_late". With
+ * -s, each command as "NAME STATE_US [LINE_US]" to SAMPLES, in order. */
+#define FAN_GAP_NS (NS_PER_S / 50) /* between commands: the fleet settles */
+#define SWEEP_NS (NS_PER_S / 2000) /* between two reads of a pending line */
+
+struct fleet {
+	const char *name, *topic, *filter;
+	double *state_us, *line_us, *polled_us;
+	long n_state, n_line, late;
+};
+
+static void fan_reset(struct fan *f, const char *filter, const char *want)
+{
+	for (long i = 0; i < f->got; i++)
+		free(f->seen[i]);
+	*f = (struct fan){ .filter = filter, .want = want };
+}
+
+static void fanout(struct drive *d, const struct options *o, char **args)
+{
+	struct fleet fl[MAX_FLEETS];
+	static struct fan fan;
+	int n = 0, fds[MAX_LINES], pending[MAX_LINES];
+	char *filters[MAX_FLEETS];
+	FILE *samples = o->samples ? fopen(o->samples, "w") : NULL;
+
+	for (; args[0] && args[1] && args[2] && n < MAX_FLEETS; args += 3, n++) {
+		fl[n] = (struct fleet){ .name = args[0], .topic = args[1], .filter = args[2] };
+		fl[n].state_us = calloc((size_t)o->count, sizeof(double));
+		fl[n].line_us = calloc((size_t)o->count, sizeof(double));
+		fl[n].polled_us = calloc((size_t)o->count, sizeof(double));
+		if (!fl[n].state_us || !fl[n].line_us || !fl[n].polled_us)
+			fail("out of memory");
+		filters[n] = (char *)args[2];
+	}
+	if (!n || args[0])
+		fail("fanout: NAME GROUP_TOPIC STATE_FILTER, once or twice");
+	if (o->samples && !samples)
+		fail("%s: %s", o->samples, strerror(errno));
+	open_values(o, fds);
+	d->subscribed = false;
+	if (mosquitto_subscribe_multiple(d->mosq, NULL, n, filters, QOS, 0, NULL))
+		fail("fanout: subscribe");
+	for (long long end = now_ns() + 5 * NS_PER_S; !d->subscribed && now_ns() < end;)
+		service(d);
+	if (!d->subscribed)
+		fail("fanout: no SUBACK");
+	drain(d, NS_PER_S / 5); /* the retained states */
+	d->fan = &fan;
+	for (long i = 0; i < o->count * n; i++) {
+		struct fleet *f = &fl[i % n];
+		long j = i / n;
+		bool on = j % 2 == 0, polled = f == fl && o->n_values && (j / 2) % 2 == 1;
+		int n_pending = polled ? o->lines : 0;
+		long long t0, line_ns = 0, swept = 0;
+
+		for (int k = 0; k < n_pending; k++)
+			pending[k] = k;
+		fan_reset(&fan, f->filter, on ? "ON" : "OFF");
+		t0 = now_ns();
+		publish(d, f->topic, fan.want);
+		while (fan.got < o->lines || n_pending) {
+			long long now = now_ns();
+
+			if (now - t0 > state_timeout_ns)
+				fail("fanout %s, command %ld: %ld of %d states, %d lines pending", f->name,
+				     j, fan.got, o->lines, n_pending);
+			if (n_pending && now - swept >= SWEEP_NS) {
+				/* Only the lines not yet seen at the new value. */
+				for (int k = 0; k < n_pending;)
+					if (read_line(fds[pending[k]]) == on)
+						pending[k] = pending[--n_pending];
+					else
+						k++;
+				swept = now_ns();
+				if (!n_pending)
+					line_ns = swept;
+				continue;
+			}
+			service(d);
+		}
+		if (fan.other)
+			fail("fanout %s, command %ld: %ld states not %s", f->name, j, fan.other, fan.want);
+		if (samples)
+			fprintf(samples, polled ? "%s %.0f %.0f\n" : "%s %.0f\n", f->name,
+				(double)(fan.last_ns - t0) / 1000.0, (double)(line_ns - t0) / 1000.0);
+		if (polled) {
+			f->line_us[f->n_line] = (double)(line_ns - t0) / 1000.0;
+			f->polled_us[f->n_line++] = (double)(fan.last_ns - t0) / 1000.0;
+		} else {
+			f->state_us[f->n_state++] = (double)(fan.last_ns - t0) / 1000.0;
+			for (int k = 0; f == fl && k < o->n_values; k++)
+				f->late += check_line(fds[k], on, f->topic);
+		}
+		for (long long end = now_ns() + FAN_GAP_NS; now_ns() < end;)
+			service(d);
+	}
+	d->fan = NULL;
+	fan_reset(&fan, NULL, "");
+	if (samples)
+		fclose(samples);
+	for (int k = 0; k < n; k++) {
+		char prefix[160];
+
+		snprintf(prefix, sizeof(prefix), "%s fanout", fl[k].name);
+		report_latency(prefix, fl[k].state_us, fl[k].n_state, NULL, NULL);
+		if (fl[k].n_line) {
+			snprintf(prefix, sizeof(prefix), "%s fanout_line", fl[k].name);
+			report_latency(prefix, fl[k].line_us, fl[k].n_line, NULL, NULL);
+			snprintf(prefix, sizeof(prefix), "%s fanout_polled", fl[k].name);
+			report_latency(prefix, fl[k].polled_us, fl[k].n_line, NULL, NULL);
+		}
+		if (k == 0 && o->n_values)
+			printf("%s fanout_line_late %ld\n", fl[k].name, fl[k].late);
+		free(fl[k].state_us);
+		free(fl[k].line_us);
+		free(fl[k].polled_us);
+	}
+}
+
 /* Statistics over every sample in the file, which is left sorted. */
 static void stats(const struct options *o, const char *prefix)
 {
@@ -846,6 +1011,8 @@ int main(int argc, char **argv)
 			burst(&d, &o);
 		else if (!strcmp(mode, "startup"))
 			startup(&d, &o);
+		else if (!strcmp(mode, "fanout"))
+			fanout(&d, &o, o.command);
 		else
 			fail("unknown mode %s", mode);
 		mosquitto_disconnect(d.mosq);

@@ -4,11 +4,14 @@
  * touches no GPIO. One poll() loop that sleeps until the socket is readable
  * or keep-alive is due, so that its idle cost is the least a client can have.
  *
- * Usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS]
+ * Usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS [CLIENT_ID [STATE_TOPIC]]]
  * Publishes "online" on STATUS_TOPIC once subscribed (the "ready" signal).
  * QOS (default 1) is that of its subscription and of what it publishes: at 0
  * the broker sends it no acknowledgement, which a broker that delays small
- * writes (Nagle) would make it wait for (see run-bench.sh). */
+ * writes (Nagle) would make it wait for (see run-bench.sh). CLIENT_ID
+ * defaults to "bench-echo"; with STATE_TOPIC, every message on the
+ * subscription is republished there instead (one of a fleet answering a
+ * group command, each on a state topic of its own). */
 #include <errno.h>
 #include <mosquitto.h>
 #include <poll.h>
@@ -21,6 +24,7 @@
 struct echo {
 	const char *subscription;
 	const char *status_topic;
+	const char *state_topic;
 	int qos;
 	int failed;
 };
@@ -49,7 +53,13 @@ static void on_message(struct mosquitto *mosq, void *ctx, const struct mosquitto
 	size_t len = strlen(m->topic);
 	char topic[256];
 
-	if (m->retain || len < 5 || len >= sizeof(topic) || strcmp(m->topic + len - 4, "/set"))
+	if (m->retain)
+		return;
+	if (e->state_topic) {
+		mosquitto_publish(mosq, NULL, e->state_topic, m->payloadlen, m->payload, e->qos, true);
+		return;
+	}
+	if (len < 5 || len >= sizeof(topic) || strcmp(m->topic + len - 4, "/set"))
 		return;
 	memcpy(topic, m->topic, len - 4);
 	topic[len - 4] = '\0';
@@ -90,15 +100,17 @@ int main(int argc, char **argv)
 	struct mosquitto *mosq;
 	int rc;
 
-	e.qos = argc == 5 ? atoi(argv[4]) : 1;
-	if (argc < 4 || argc > 5 || e.qos < 0 || e.qos > 2) {
-		fprintf(stderr, "usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS]\n");
+	e.qos = argc >= 5 ? atoi(argv[4]) : 1;
+	if (argc < 4 || argc > 7 || e.qos < 0 || e.qos > 2) {
+		fprintf(stderr,
+			"usage: echo PORT SUBSCRIPTION STATUS_TOPIC [QOS [CLIENT_ID [STATE_TOPIC]]]\n");
 		return 2;
 	}
 	e.subscription = argv[2];
 	e.status_topic = argv[3];
+	e.state_topic = argc == 7 ? argv[6] : NULL;
 	mosquitto_lib_init();
-	mosq = mosquitto_new("bench-echo", true, &e);
+	mosq = mosquitto_new(argc >= 6 ? argv[5] : "bench-echo", true, &e);
 	if (!mosq)
 		return 1;
 	mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);

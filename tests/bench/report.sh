@@ -81,6 +81,18 @@ function phase_rows(n,   k) {
 		v["gpio2mqtt", k "find_ms"], v["gpio2mqtt", k "request_ms"]
 }
 
+# The last state of the commands whose lines were read, for the line rows.
+function polled(key) {
+	return has("gpio2mqtt", key) ? sprintf("last state of the same commands: %.2f", v["gpio2mqtt", key] / 1000) : ""
+}
+function reconnect_rows() {
+	if (!has("gpio2mqtt", "reconnect_last_ms")) return
+	printf "| Fleet: reconnects after a broker restart (down %.0f ms), connections accepted after its start: first / median / last (ms) | — | %.0f / %.0f / %.0f | — | — | — | |\n",
+		v["gpio2mqtt", "reconnect_down_ms"], v["gpio2mqtt", "reconnect_first_ms"],
+		v["gpio2mqtt", "reconnect_median_ms"], v["gpio2mqtt", "reconnect_last_ms"]
+	row("Fleet: the most reconnects accepted in any 100 ms", "reconnect_busiest", "", "")
+}
+
 END {
 	split(settings, s, /[ =]/)
 	for (i = 1; i in s; i += 2) cfg[s[i]] = s[i + 1]
@@ -136,6 +148,18 @@ END {
 	row("Round trip p50, 8 mappings (ms)", "map8_rt_p50", "ms", "")
 	row("Round trip p50, 1,000 mappings (ms)", "map1000_rt_p50", "ms",
 		per_line("map8_rt_p50", "map1000_rt_p50"))
+	# Fleets: gpio2mqtt as in test-fleet.sh, echo clients as many; both up at once.
+	row("Fleet of " cfg["fleet"] ", each in a UTS namespace of its own: all online after starting the first (ms)", "fleet_online_ms", "", "")
+	row("Fleet: all online after starting the last (ms)", "fleet_online_last_ms", "", "")
+	row("Fleet: memory it takes (MiB, of MemAvailable)", "fleet_mem_kb", "MiB", "")
+	row("Group command to the fleet, to the last of " cfg["fleet"] " states p50 (ms), " cfg["fanout"] " commands to each fleet in turns", "fanout_p50", "ms", vs_echo("fanout_p50", 1.2, 0))
+	row("Group command, to the last state p90 (ms)", "fanout_p90", "ms", "")
+	row("Group command, to the last state p99 (ms)", "fanout_p99", "ms", vs_echo("fanout_p99", 1.2, 0))
+	row("Group command, to the last state max (ms)", "fanout_max", "ms", "")
+	row("Group command, to the last of " cfg["fleet"] " lines p50 (ms), every other pair of commands (the driver reads each line until it changes)", "fanout_line_p50", "ms", polled("fanout_polled_p50"))
+	row("Group command, to the last line p99 (ms)", "fanout_line_p99", "ms", polled("fanout_polled_p99"))
+	row("Group command: lines not yet set at the last state (the other commands)", "fanout_line_late", "", "")
+	reconnect_rows()
 	if (has("rig", "syscall_us"))
 		printf "\nTest kernel: User-Mode Linux %s, trapping system calls with %s; in it a system call costs %s µs and the first touch of a page %s µs%s.\n",
 			cfg["uml_cpu"] == "" || cfg["uml_cpu"] == "off" ? "on any host CPU" : "pinned to one host CPU",

@@ -2,7 +2,8 @@
 # The benchmark, inside the test kernel (tests/uml/run.sh): echo, gpio2mqtt
 # and the do-it-yourself pipeline, one after the other, against the same
 # gpio-sim lines, broker and driver. Round trips first against mosquitto as
-# installed, then everything against a tuned one. Appends "CONTESTANT FIGURE
+# installed, then everything against a tuned one; last, a fleet of each
+# (group commands, and gpio2mqtt's reconnects). Appends "CONTESTANT FIGURE
 # VALUE" lines to $G2M_BENCH_OUT/results.txt and latency samples next to it.
 #   GPIO2MQTT        the daemon binary
 #   G2M_BENCH_BIN    directory holding the built drive and echo
@@ -10,6 +11,7 @@
 #   G2M_BENCH_QUICK  1: small counts, a smoke run
 # Exits non-zero when a contestant does not work.
 . "$(dirname "$0")/../uml/lib.sh"
+. "$(dirname "$0")/../fleet/lib.sh"
 set -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,8 +24,10 @@ RESULTS=$OUT/results.txt
 
 if [ "${G2M_BENCH_QUICK:-0}" = 1 ]; then
 	RT=100 STALL=20 FLOOD=300 DIY_FLOOD=30 EDGES=50 BURST=100 IDLE=3 LONG=1000 REPEAT=2 ROUNDS=1
+	FLEET=20 FANOUT=10
 else
 	RT=2000 STALL=100 FLOOD=10000 DIY_FLOOD=1000 EDGES=500 BURST=1000 IDLE=60 LONG=100000 REPEAT=5 ROUNDS=4
+	FLEET=100 FANOUT=200
 fi
 NOUT=4 NIN=4        # the standard mapping: 8 lines
 SCALE_CHIPS=4 SCALE_PER_CHIP=250
@@ -43,7 +47,7 @@ trap_mode() {
 		echo "${G2M_UML_SECCOMP:-auto}"
 	fi
 }
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT stall=$STALL flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT stall=$STALL flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG fleet=$FLEET fanout=$FANOUT uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
@@ -56,14 +60,16 @@ for ((c = 0; c < SCALE_CHIPS; c++)); do
 	sim_chip "scale$c" "bench-s$c" "$SCALE_PER_CHIP" || { not_ok "gpio-sim chip scale$c"; finish; }
 done
 
-# broker tuned|untuned: a broker that logs little (logging every message
-# would be its main cost) and queues a flood whole. Tuned, it answers without
-# Nagle's delay; untuned, it writes as mosquitto as installed does, where a
-# small write waits for the ACK of the one before.
+# broker tuned|untuned|fleet [PORT]: a broker that logs little (logging
+# every message would be its main cost) and queues a flood whole. Tuned, it
+# answers without Nagle's delay; untuned, it writes as mosquitto as installed
+# does, where a small write waits for the ACK of the one before. The fleet's
+# is tuned and logs connections too, for the reconnects after a restart.
 broker() {
-	local nodelay=""
+	local nodelay="" more=""
 	[ "$1" = untuned ] || nodelay="set_tcp_nodelay true"
-	BROKER_PORT=$((20000 + RANDOM % 40000))
+	[ "$1" != fleet ] || more=$'log_type notice\nlog_type information\nconnection_messages true'
+	BROKER_PORT=${2:-$((20000 + RANDOM % 40000))}
 	cat >"$LOG_DIR/mosquitto-$1.conf" <<-EOF
 		listener $BROKER_PORT 127.0.0.1
 		allow_anonymous true
@@ -74,13 +80,15 @@ broker() {
 		log_dest stderr
 		log_type error
 		log_type warning
+		$more
 	EOF
-	mosquitto -c "$LOG_DIR/mosquitto-$1.conf" >"$LOG_DIR/mosquitto-$1.log" 2>&1 &
+	mosquitto -c "$LOG_DIR/mosquitto-$1.conf" >>"$LOG_DIR/mosquitto-$1.log" 2>&1 &
 	BROKER_PID=$!
 	track "$BROKER_PID"
 	wait_for 5 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t bench/probe -n 2>/dev/null
 }
-dump_on_fail "$LOG_DIR/mosquitto-untuned.log" "$LOG_DIR/mosquitto-tuned.log"
+dump_on_fail "$LOG_DIR/mosquitto-untuned.log" "$LOG_DIR/mosquitto-tuned.log" \
+	"$LOG_DIR/mosquitto-fleet.log"
 
 # conf FILE OUTPUTS INPUTS: a mapping; the standard one (8 lines) on the bench
 # chip, bigger ones spread over the scale chips, oK and iK in order.
@@ -486,6 +494,116 @@ scale() {
 	done
 }
 
+# --- fleets --------------------------------------------------------------
+
+# FLEET gpio2mqtt daemons as tests/integration/test-fleet.sh runs them (one
+# mapping, a UTS namespace and a line each), and as many echo clients, each
+# its own client id and state topic, subscribed to a group topic of theirs:
+# both fleets up at once, group commands taking turns between them.
+ECHOES='echoes/echo-[0-9][0-9]' # their base topics, for boards_with and last_at
+
+mem_available_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+
+# fleet_up WHO FILE PREFIX: waits for the fleet just started to be online
+# (FILE: timed_sub lines; PREFIX: the boards' base topics) and records how
+# long from the start of the first and of the last (FLEET_STARTED,
+# FLEET_SPAWNED) and the memory it took (against $MEM_BEFORE).
+fleet_up() {
+	local online
+	if ! wait_for 120 all_boards_with "$2" status online "$3"; then
+		not_ok "$1: all $BOARDS of the fleet online ($(boards_with "$2" status online "$3"))"
+		return 1
+	fi
+	online=$(last_at "$2" status online "$FLEET_STARTED" "$3")
+	{
+		echo "$1 fleet_online_ms $online"
+		echo "$1 fleet_online_last_ms $((online - $(ms_between "$FLEET_STARTED" "$FLEET_SPAWNED")))"
+		echo "$1 fleet_mem_kb $((MEM_BEFORE - $(mem_available_kb)))"
+	} >>"$RESULTS"
+	ok "$1: a fleet of $BOARDS online in $online ms"
+}
+
+start_echoes() {
+	local i b
+	ECHO_PIDS=()
+	FLEET_STARTED=$(epoch)
+	for ((i = 0; i < BOARDS; i++)); do
+		b=$(printf 'echo-%02d' "$i")
+		"${AS_BOARD[@]}" "$b" "$ECHO" "$BROKER_PORT" echoes/all/led "echoes/$b/status" 1 \
+			"$b" "echoes/$b/output/led" 2>>"$LOG_DIR/echo.log" &
+		ECHO_PIDS+=($!)
+		track $!
+	done
+	FLEET_SPAWNED=$(epoch)
+}
+
+stop_all() { # PID...
+	local p
+	kill -TERM "$@" 2>/dev/null
+	for p in "$@"; do wait_for 10 dead "$p" || kill -KILL "$p" 2>/dev/null; done
+}
+
+# fleet_restart: the broker restarted on its port, as quick as it stops and
+# starts; when the boards reconnect (the broker's log, stamped).
+fleet_restart() {
+	local stamped=$LOG_DIR/fleet-stamped.log from try n first median last busiest
+	local rec=$LOG_DIR/fleet-reconnects.txt
+	stamp_follow "$LOG_DIR/mosquitto-fleet.log" "$stamped" ||
+		{ not_ok "gpio2mqtt: the broker's log followed"; return 1; }
+	from=$(($(wc -l <"$stamped") + 1))
+	stop_pid "$BROKER_PID"
+	for ((try = 0; try < 10; try++)); do
+		broker fleet "$BROKER_PORT" && break
+		stop_pid "$BROKER_PID" 2
+	done
+	[ "$try" -lt 10 ] || { not_ok "broker restarted on port $BROKER_PORT"; return 1; }
+	if ! wait_for 30 reconnected "$stamped" "$from"; then
+		not_ok "gpio2mqtt: the fleet reconnects after a broker restart"
+		return 1
+	fi
+	reconnects "$stamped" "$from" >"$rec"
+	read -r n first median last _ _ busiest < <(spread "$rec" 1)
+	{
+		echo "gpio2mqtt reconnect_down_ms $(sed -n 's/^up //p' "$rec")"
+		echo "gpio2mqtt reconnect_first_ms $first"
+		echo "gpio2mqtt reconnect_median_ms $median"
+		echo "gpio2mqtt reconnect_last_ms $last"
+		echo "gpio2mqtt reconnect_busiest $busiest"
+	} >>"$RESULTS"
+	ok "gpio2mqtt: the fleet ($n) reconnects after a broker restart, the last at $last ms"
+}
+
+fleets() {
+	local dir=$LOG_DIR/fleet msgs=$LOG_DIR/fleet-messages.txt values=() i
+	BOARDS=$FLEET
+	broker fleet || { not_ok "broker for the fleets"; return 1; }
+	sim_chip fleet fleet-bank "$BOARDS" || { not_ok "gpio-sim chip with $BOARDS lines"; return 1; }
+	for ((i = 0; i < BOARDS; i++)); do values+=(-V "$SIM_DIR/sim_gpio$i/value"); done
+	fleet_confs "$dir" "$SIM_CHIP" "$BROKER_PORT" "$BOARDS" 5
+	timed_sub "$msgs" 'classroom/+/status' 'echoes/+/status' || { not_ok "subscriber"; return 1; }
+	MEM_BEFORE=$(mem_available_kb)
+	start_echoes
+	fleet_up echo "$msgs" "$ECHOES" || return 1
+	MEM_BEFORE=$(mem_available_kb)
+	fleet_start "$dir" "$BOARDS"
+	fleet_up gpio2mqtt "$msgs" || return 1
+	sub_stop "$SUB_PID"
+	diag "$(date +%T) $FANOUT group commands to each fleet, in turns"
+	if drive -n "$FANOUT" -k "$BOARDS" "${values[@]}" -s "$OUT/fanout-samples.txt" fanout \
+		gpio2mqtt classroom/all/led 'classroom/+/output/led' \
+		echo echoes/all/led 'echoes/+/output/led' >"$LOG_DIR/fanout.txt" 2>>"$LOG_DIR/drive.log"; then
+		cat "$LOG_DIR/fanout.txt" >>"$RESULTS"
+		ok "group commands to $BOARDS, $FANOUT to each fleet"
+	else
+		not_ok "group commands to $BOARDS"
+		tail -n 3 "$LOG_DIR/drive.log" | sed 's/^/#   /'
+	fi
+	stop_all "${ECHO_PIDS[@]}"
+	fleet_restart
+	stop_all "${FLEET_PIDS[@]}"
+	stop_pid "$BROKER_PID"
+}
+
 # --- run -----------------------------------------------------------------
 
 dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
@@ -512,5 +630,7 @@ diag "$(date +%T) kernel"
 kernel_reference
 diag "$(date +%T) scale"
 scale
+diag "$(date +%T) fleets of $FLEET"
+fleets
 diag "$(date +%T) done"
 finish

@@ -8,8 +8,8 @@
 # back-off's jitter, with every state right.
 # shellcheck disable=SC2317 # predicates, run through check and wait_for
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../fleet/lib.sh"
 
-FLEET=$(cd "$(dirname "$0")/../fleet" && pwd)
 # BOARDS boards; ONE gets a command of its own. Under a memory checker
 # (tests/memcheck) a few boards run the same code, and timings mean nothing.
 if [ -n "${G2M_MEMCHECK:-}" ]; then BOARDS=5 ONE=3; else BOARDS=100 ONE=42; fi
@@ -20,71 +20,8 @@ broker_start || { not_ok "broker"; finish; }
 dump_on_fail "$BROKER_DIR/mosquitto.log"
 sim_chip fleet fleet-bank "$BOARDS" || { not_ok "gpio-sim chip with $BOARDS lines"; finish; }
 
-mkdir -p "$LOG_DIR/boards"
-# board_name I: board-00 ... board-99; board I drives line I.
-board_name() { printf 'board-%02d' "$1"; }
+fleet_confs "$LOG_DIR/boards" "$SIM_CHIP" "$BROKER_PORT" "$BOARDS" "$DELAY_MAX"
 ONE_NAME=$(board_name "$ONE")
-
-# The one mapping of the classroom. Each board needs a line of its own on the
-# one simulated chip, so @LINE@ is the only thing filled in per board.
-cat >"$LOG_DIR/fleet.conf.in" <<EOF
-mqtt = {
-  host = "127.0.0.1";
-  port = $BROKER_PORT;
-  client_id = "gpio2mqtt-%h";
-  base_topic = "classroom/%h";
-  keepalive = 30;
-  reconnect_delay_max = $DELAY_MAX;
-};
-outputs = ( {
-  name = "led"; chip = "$SIM_CHIP"; line = @LINE@;
-  command_topic = ( "classroom/all/led", "classroom/%h/led" );
-} );
-EOF
-for ((i = 0; i < BOARDS; i++)); do
-	sed "s/@LINE@/$i/" "$LOG_DIR/fleet.conf.in" >"$LOG_DIR/boards/$(board_name "$i").conf"
-done
-
-# "${AS_BOARD[@]}" NAME CMD...: CMD in a UTS namespace of its own whose host
-# name is NAME. Not a function: started with &, $! is then CMD's own PID.
-# shellcheck disable=SC2016 # expanded by the inner shell
-AS_BOARD=(unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh)
-
-# timed_sub FILE FILTER...: appends "EPOCH_SECONDS TOPIC PAYLOAD" to FILE for
-# every message, from a background mosquitto_sub; returns once a probe went
-# round trip. Sets SUB_PID.
-timed_sub() {
-	local file=$1 probe=classroom/probe/$$/$RANDOM try t args=()
-	shift
-	for t in "$@"; do args+=(-t "$t"); done
-	: >>"$file"
-	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -F '%U %t %p' -t "$probe" "${args[@]}" \
-		>>"$file" 2>>"$file.err" &
-	SUB_PID=$!
-	track "$SUB_PID"
-	for ((try = 0; try < 25; try++)); do
-		mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t "$probe" -m ready 2>/dev/null
-		wait_for 0.2 grep -qE "^[0-9.]+ $probe ready\$" "$file" && return 0
-	done
-	return 1
-}
-
-# boards_with FILE SUFFIX PAYLOAD: how many boards' last message on
-# classroom/board-NN/SUFFIX in FILE (timed_sub lines) is PAYLOAD.
-boards_with() {
-	awk -v re="^classroom/board-[0-9][0-9]/$2\$" -v want="$3" '
-		$2 ~ re { last[$2] = $3 }
-		END { for (t in last) if (last[t] == want) n++; print n + 0 }' "$1"
-}
-all_boards_with() { [ "$(boards_with "$@")" = "$BOARDS" ]; }
-
-# last_at FILE SUFFIX PAYLOAD SINCE: milliseconds from SINCE (epoch seconds)
-# to the last board's first PAYLOAD on SUFFIX after SINCE.
-last_at() {
-	awk -v re="^classroom/board-[0-9][0-9]/$2\$" -v want="$3" -v since="$4" '
-		$1 >= since && $2 ~ re && $3 == want && !($2 in seen) { seen[$2] = $1; if ($1 > last) last = $1 }
-		END { printf "%.0f\n", (last - since) * 1000 }' "$1"
-}
 
 # lines_at VALUE: how many of the boards' lines drive VALUE.
 lines_at() { cat "$SIM_DIR"/sim_gpio*/value | grep -cx "$1"; }
@@ -100,9 +37,6 @@ others_on() { [ "$(boards_with "$1" output/led ON)" = $((BOARDS - 1)) ]; }
 states_right() { others_on "$1" && one_off "$1"; }
 
 mem_available_mb() { awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo; }
-
-epoch() { echo "${EPOCHREALTIME/,/.}"; }
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'; }
 
 # --- one mapping, a hundred host names -------------------------------------
 
@@ -121,16 +55,9 @@ msgs=$LOG_DIR/messages.txt
 dump_on_fail "$msgs"
 timed_sub "$msgs" 'classroom/#' || { not_ok "subscriber"; finish; }
 
-pids=()
 mem_before=$(mem_available_mb)
-started=$(epoch)
-for ((i = 0; i < BOARDS; i++)); do
-	b=$(board_name "$i")
-	"${AS_BOARD[@]}" "$b" "$GPIO2MQTT" -v -c "$LOG_DIR/boards/$b.conf" >"$LOG_DIR/boards/$b.log" 2>&1 &
-	pids+=($!)
-	track $!
-done
-spawned=$(epoch)
+fleet_start "$LOG_DIR/boards" "$BOARDS" -v
+pids=("${FLEET_PIDS[@]}") started=$FLEET_STARTED spawned=$FLEET_SPAWNED
 check "all $BOARDS boards say online" wait_for 60 all_boards_with "$msgs" status online
 spawn_ms=$(ms_between "$started" "$spawned")
 online_ms=$(last_at "$msgs" status online "$started")
@@ -163,52 +90,10 @@ check "... every other state still ON" others_on "$msgs"
 
 # --- broker restart ---------------------------------------------------------
 
-# mosquitto stamps its log in whole seconds; stamp.py adds milliseconds. Its
-# time is when it read a line (polled every 2 ms, at high priority): one clock
-# for the broker's stop and start and every client's connection.
+# The broker's log with milliseconds (stamp_follow): one clock for its stop
+# and start and every board's connection.
 stamped=$LOG_DIR/broker-stamped.log
-nice -n -10 python3 "$FLEET/stamp.py" "$BROKER_DIR/mosquitto.log" >"$stamped" 2>&1 &
-track $!
-check "the broker's log is followed" wait_for 10 grep -qx ready "$stamped"
-
-# reconnects FROM_LINE: from the stamped log's line FROM_LINE on, "up DOWN_MS"
-# (stop to start), then "ACCEPTED CONNECTED BOARD" for each board's first
-# connection after the start: when the broker accepted its TCP connection
-# and when its CONNECT, in ms after the start. The first is the daemon's
-# timing; the second adds the broker's queue, one CONNECT after another.
-reconnects() {
-	tail -n +"$1" "$stamped" | awk '
-		/ mosquitto version .* terminating/ && !down { down = $1 }
-		down && / mosquitto version .* running/ && !up { up = $1; printf "up %.1f\n", (up - down) * 1000 }
-		!up { next }
-		{ p = $0; sub(/.* from 127\.0\.0\.1:/, "", p); sub(/ .*/, "", p) }
-		/ New connection from 127\.0\.0\.1:[0-9]+ on port / { accepted[p] = $1 }
-		/ New client connected from .* as gpio2mqtt-board-[0-9][0-9] / {
-			b = $0; sub(/.* as gpio2mqtt-/, "", b); sub(/ .*/, "", b)
-			if (!(b in seen) && (p in accepted)) {
-				seen[b] = 1
-				printf "%.1f %.1f %s\n", (accepted[p] - up) * 1000, ($1 - up) * 1000, b
-			}
-		}'
-}
-reconnected() { [ "$(reconnects "$1" | grep -vc '^up ')" = "$BOARDS" ]; }
-
-# spread FILE COLUMN: of the times in COLUMN of reconnects' output, "N FIRST
-# MEDIAN LAST EARLY EARLY_UP BUSIEST": how many within 100 ms of the first
-# and of the broker's start, and the most within any 100 ms.
-spread() {
-	grep -v '^up ' "$1" | sort -k"$2,$2n" | awk -v c="$2" '
-		{ t[++n] = $c }
-		END {
-			for (i = 1; i <= n; i++) {
-				if (t[i] <= t[1] + 100) early++
-				if (t[i] <= 100) early_up++
-				while (t[i] - t[j + 1] > 100) j++
-				if (i - j > most) most = i - j
-			}
-			print n + 0, t[1] + 0, t[int((n + 1) / 2)] + 0, t[n] + 0, early + 0, early_up + 0, most + 0
-		}'
-}
+check "the broker's log is followed" stamp_follow "$BROKER_DIR/mosquitto.log" "$stamped"
 
 # restart_fleet NAME CMD...: restarts the broker on its port with CMD and
 # checks how the boards come back.
@@ -221,11 +106,11 @@ restart_fleet() {
 	msgs2=$LOG_DIR/messages-$name.txt
 	dump_on_fail "$msgs2"
 	timed_sub "$msgs2" 'classroom/#' || not_ok "$name: subscriber"
-	check "$name: all $BOARDS boards reconnect" wait_for $((DELAY_MAX * 3)) reconnected "$from"
+	check "$name: all $BOARDS boards reconnect" wait_for $((DELAY_MAX * 3)) reconnected "$stamped" "$from"
 	check "$name: all $BOARDS boards say online again" \
 		wait_for 10 all_boards_with "$msgs2" status online
 
-	reconnects "$from" >"$LOG_DIR/reconnects-$name.txt"
+	reconnects "$stamped" "$from" >"$LOG_DIR/reconnects-$name.txt"
 	dump_on_fail "$LOG_DIR/reconnects-$name.txt"
 	down_ms=$(sed -n 's/^up //p' "$LOG_DIR/reconnects-$name.txt")
 	read -r n first median last early early_up busiest < <(spread "$LOG_DIR/reconnects-$name.txt" 1)
