@@ -223,7 +223,8 @@ void mqtt__connection_lost(struct mqtt *m, int rc)
 	m->hint_told = hint;
 	if (hint)
 		log_warning("broker %s:%d keeps taking the connection away: is another client "
-			    "using client_id \"%s\"? Each board needs its own",
+			    "using client_id \"%s\"? Each board needs its own. (Or the broker "
+			    "cannot serve what the daemon asks for once connected: its log says.)",
 			    m->host, m->port, m->cfg.client_id);
 }
 
