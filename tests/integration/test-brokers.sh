@@ -155,6 +155,17 @@ daemon_start "$conf"
 check "insecure without ca_file: the daemon comes online" wait_msg "$msgs" "gpio2mqtt/tls/status online" 10
 daemon_stop
 
+# The TLS listener takes no anonymous clients: a mapping without a username
+# is told that the broker wants one, not to check a password it never gave.
+fresh_log anonymous
+tls_mapping '{ insecure = true; }' | grep -v -e username -e password_file >"$conf"
+daemon_start "$conf"
+check "anonymous, refused: the daemon keeps trying" wait_for 10 attempts_at_least 2
+check "anonymous, refused: told the broker wants a username and password" grep -q \
+	'refused the connection: .*(it wants a username and password: set username and password_file)' \
+	"$DAEMON_LOG"
+daemon_stop
+
 # --- the Eclipse Paho JavaScript client on mosquitto's websockets ------------
 
 NODE_DIR=$REPO/tests/brokers/node
