@@ -461,92 +461,18 @@ static void unwatch_inputs(struct bridge *b, struct plan *p)
 
 /* --- reload --- */
 
-/* Moves every line whose request would not change from old to next, with
- * its value, so that reloading leaves it untouched. */
-static void hand_over_lines(struct plan *old, struct plan *next)
-{
-	for (size_t i = 0; i < next->cfg.n_lines; i++) {
-		for (size_t j = 0; j < old->cfg.n_lines; j++) {
-			struct line_state *o = &old->lines[j], *n = &next->lines[i];
-
-			if (o->gpio && lineset_same_request(o, n)) {
-				n->gpio = o->gpio;
-				n->value = o->value;
-				o->gpio = NULL;
-				break;
-			}
-		}
-	}
-}
-
-/* Undoes hand_over_lines() for a reload that failed. */
-static void hand_back_lines(struct plan *old, struct plan *next)
-{
-	for (size_t i = 0; i < next->cfg.n_lines; i++) {
-		for (size_t j = 0; j < old->cfg.n_lines && next->lines[i].gpio; j++) {
-			if (!old->lines[j].gpio &&
-			    lineset_same_request(&old->lines[j], &next->lines[i])) {
-				old->lines[j].gpio = next->lines[i].gpio;
-				next->lines[i].gpio = NULL;
-			}
-		}
-	}
-}
-
-static bool plan_holds(const struct plan *p, const struct gpio_ref *ref)
-{
-	for (size_t i = 0; i < p->cfg.n_lines; i++)
-		if (p->lines[i].gpio && p->lines[i].ref.chip == ref->chip &&
-		    p->lines[i].ref.offset == ref->offset)
-			return true;
-	return false;
-}
-
-/* Lines of next that old holds with other settings: they can only be
- * requested anew once old has let them go. */
-static void defer_changed_lines(const struct plan *old, struct plan *next, bool defer)
-{
-	for (size_t i = 0; i < next->cfg.n_lines; i++) {
-		struct line_state *l = &next->lines[i];
-
-		l->deferred = defer && !l->gpio && plan_holds(old, &l->ref);
-	}
-}
-
-/* Back to the running plan after a failed switch: next gives up what it
- * requested, old gets back what it handed over or released. */
-static void restore_old_lines(struct bridge *b, struct plan *old, struct plan *next)
-{
-	hand_back_lines(old, next);
-	lineset_release(next->lines, next->cfg.n_lines);
-	if (lineset_request(b->chips, &old->cfg, old->lines, b->problems.stream) < 0)
-		log_error("could not restore every line of the running mapping");
-	watch_inputs(b, old);
-}
-
-/* The new plan's lines: hand over what stays, request what is new while
- * the running plan still holds everything (a refusal then touches no line),
- * and only then release what goes and request the changed lines anew. */
+/* The new plan's lines (see lineset_switch()); inputs are watched again
+ * whichever plan holds them afterwards. */
 static int switch_lines(struct bridge *b, struct plan *old, struct plan *next)
 {
 	int rc;
 
 	unwatch_inputs(b, old);
-	hand_over_lines(old, next);
-	defer_changed_lines(old, next, true);
-	rc = lineset_request(b->chips, &next->cfg, next->lines, b->problems.stream);
-	defer_changed_lines(old, next, false);
-	if (rc < 0) {
-		restore_old_lines(b, old, next);
-		return -1;
-	}
-	lineset_release(old->lines, old->cfg.n_lines);
-	if (lineset_request(b->chips, &next->cfg, next->lines, b->problems.stream) == 0)
-		return 0;
-	/* The kernel refused a changed line's new settings: the one case that
-	 * releases and restores lines. */
-	restore_old_lines(b, old, next);
-	return -1;
+	rc = lineset_switch(b->chips, &old->cfg, old->lines, &next->cfg, next->lines,
+			    b->problems.stream);
+	if (rc < 0)
+		watch_inputs(b, old);
+	return rc;
 }
 
 static bool plan_subscribes(const struct plan *p, const char *filter)

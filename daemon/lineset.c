@@ -153,3 +153,91 @@ bool lineset_same_request(const struct line_state *a, const struct line_state *b
 	       x->active_low == y->active_low && x->drive == y->drive && x->bias == y->bias &&
 	       x->debounce_ms == y->debounce_ms;
 }
+
+/* --- reload --- */
+
+/* Moves every line whose request would not change from old to next, with
+ * its value, so that reloading leaves it untouched. */
+static void hand_over_lines(const struct config *oc, struct line_state *old,
+			    const struct config *nc, struct line_state *next)
+{
+	for (size_t i = 0; i < nc->n_lines; i++) {
+		for (size_t j = 0; j < oc->n_lines; j++) {
+			struct line_state *o = &old[j], *n = &next[i];
+
+			if (o->gpio && lineset_same_request(o, n)) {
+				n->gpio = o->gpio;
+				n->value = o->value;
+				o->gpio = NULL;
+				break;
+			}
+		}
+	}
+}
+
+/* Undoes hand_over_lines() for a reload that failed. */
+static void hand_back_lines(const struct config *oc, struct line_state *old,
+			    const struct config *nc, struct line_state *next)
+{
+	for (size_t i = 0; i < nc->n_lines; i++) {
+		for (size_t j = 0; j < oc->n_lines && next[i].gpio; j++) {
+			if (!old[j].gpio && lineset_same_request(&old[j], &next[i])) {
+				old[j].gpio = next[i].gpio;
+				next[i].gpio = NULL;
+			}
+		}
+	}
+}
+
+static bool holds(const struct config *cfg, const struct line_state *lines,
+		  const struct gpio_ref *ref)
+{
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		if (lines[i].gpio && same_ref(&lines[i].ref, ref))
+			return true;
+	return false;
+}
+
+/* Lines of next that old holds with other settings: they can only be
+ * requested anew once old has let them go. */
+static void defer_changed_lines(const struct config *oc, const struct line_state *old,
+				const struct config *nc, struct line_state *next, bool defer)
+{
+	for (size_t i = 0; i < nc->n_lines; i++)
+		next[i].deferred = defer && !next[i].gpio && holds(oc, old, &next[i].ref);
+}
+
+/* Back to the running mapping after a failed switch: next gives up what it
+ * requested, old gets back what it handed over or released. */
+static void restore_old_lines(struct gpio_chips *chips, const struct config *oc,
+			      struct line_state *old, const struct config *nc,
+			      struct line_state *next, FILE *errors)
+{
+	hand_back_lines(oc, old, nc, next);
+	lineset_release(next, nc->n_lines);
+	if (lineset_request(chips, oc, old, errors) < 0)
+		fprintf(errors, "%s: could not restore every line of the running mapping\n",
+			oc->path);
+}
+
+int lineset_switch(struct gpio_chips *chips, const struct config *oc, struct line_state *old,
+		   const struct config *nc, struct line_state *next, FILE *errors)
+{
+	int rc;
+
+	hand_over_lines(oc, old, nc, next);
+	defer_changed_lines(oc, old, nc, next, true);
+	rc = lineset_request(chips, nc, next, errors);
+	defer_changed_lines(oc, old, nc, next, false);
+	if (rc < 0) {
+		restore_old_lines(chips, oc, old, nc, next, errors);
+		return -1;
+	}
+	lineset_release(old, oc->n_lines);
+	if (lineset_request(chips, nc, next, errors) == 0)
+		return 0;
+	/* The kernel refused a changed line's new settings: the one case that
+	 * releases and restores lines. */
+	restore_old_lines(chips, oc, old, nc, next, errors);
+	return -1;
+}

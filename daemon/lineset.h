@@ -44,4 +44,15 @@ void lineset_release(struct line_state *lines, size_t n);
 /* Whether a could be handed over to b without touching the line. */
 bool lineset_same_request(const struct line_state *a, const struct line_state *b);
 
+/* Reload: gives next (fresh from lineset_new() and lineset_resolve()) its
+ * lines. A line whose request would not change passes from old to next with
+ * its value, untouched; lines new to next are requested while old still
+ * holds everything, so that a refusal touches no line; only then are the
+ * lines next does not use released and the changed ones requested anew.
+ * 0: old holds no line. -1 (problems written to errors): next holds none
+ * and old holds what it held before. */
+int lineset_switch(struct gpio_chips *chips, const struct config *old_cfg,
+		   struct line_state *old, const struct config *next_cfg,
+		   struct line_state *next, FILE *errors);
+
 #endif
