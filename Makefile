@@ -51,11 +51,15 @@ GPIO_SRC   = gpio_v2.c
 endif
 override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 
-# Pure modules (unit-tested without hardware or broker) and the rest.
-PURE_SRCS  = config.c config_read.c config_mqtt.c hints.c template.c mapping.c subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c problems.c
-DAEMON_SRCS = $(PURE_SRCS) $(GPIO_SRC) lineset.c mqtt.c mqtt_ends.c mqtt_keepalive.c bridge.c loop.c main.c
+# What the unit tests link: everything but the two modules that touch a GPIO
+# chip or a broker (the tests put an in-memory GPIO backend and a recording
+# MQTT client in their place, tests/unit/) and main().
+UNIT_TESTED_SRCS = config.c config_read.c config_mqtt.c hints.c template.c mapping.c \
+	subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c \
+	problems.c loop.c
+DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) lineset.c mqtt.c mqtt_ends.c mqtt_keepalive.c bridge.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
-PURE_OBJS  = $(addprefix $(O)/,$(PURE_SRCS:.c=.o))
+UNIT_TESTED_OBJS = $(addprefix $(O)/,$(UNIT_TESTED_SRCS:.c=.o))
 
 all: $(O)/gpio2mqtt
 

@@ -25,9 +25,9 @@ deps:
 unit-check: $(O)/run-unit
 	$(O)/run-unit
 
-$(O)/run-unit: $(UNIT_SRCS) $(PURE_OBJS) daemon/*.h $(wildcard tests/unit/*.h) | $(O)/
+$(O)/run-unit: $(UNIT_SRCS) $(UNIT_TESTED_OBJS) daemon/*.h $(wildcard tests/unit/*.h) | $(O)/
 	$(CC) $(CPPFLAGS) -Idaemon $(PKG_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -o $@ \
-		$(UNIT_SRCS) $(PURE_OBJS) $(PKG_LIBS) $(CHECK_LIBS) $(LDLIBS)
+		$(UNIT_SRCS) $(UNIT_TESTED_OBJS) $(PKG_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 integration-check: $(O)/gpio2mqtt
 	tests/integration/run-all.sh $(O)/gpio2mqtt
