@@ -6,12 +6,17 @@
 
 #include <time.h>
 
-static inline long long clock_now_us(void)
+static inline long long clock_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline long long clock_now_us(void)
+{
+	return clock_now_ns() / 1000;
 }
 
 static inline long long clock_now_ms(void)

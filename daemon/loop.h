@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* loop: one poll() loop over file descriptors, plus timerfd helpers.
+/* loop: one poll() loop over file descriptors and timers.
  *
  * Each pass calls the prepare hook (which may change what is watched), polls
- * with no timeout, and calls the handler of every ready fd. Nothing wakes the
- * process but the fds: timers are timerfds watched like any other. */
+ * with no timeout, and calls the handler of every ready fd and every timer
+ * due. Nothing wakes the process but the fds: all timers share one timerfd,
+ * armed for the earliest deadline and disarmed while none is pending. */
 #ifndef GPIO2MQTT_LOOP_H
 #define GPIO2MQTT_LOOP_H
 
 #include <stdbool.h>
+
+#include "timer.h"
 
 struct loop;
 
@@ -26,12 +29,16 @@ void loop_unwatch(struct loop *l, int fd);
  * fails. */
 int loop_run(struct loop *l, loop_prepare prepare, void *ctx);
 void loop_quit(struct loop *l, int status);
+/* One pass that waits at most timeout_ms for something to happen (tests
+ * drive the daemon with it). 0, or -1 when poll fails. */
+int loop_run_once(struct loop *l, loop_prepare prepare, void *ctx, int timeout_ms);
 
-/* A monotonic timerfd (non-blocking), or -1. */
-int timer_new(void);
-/* Fires once after ms (0 disarms), or every ms when repeat. */
-int timer_arm(int fd, unsigned int ms, bool repeat);
-/* Consumes an expiry so the fd stops being readable. */
-void timer_ack(int fd);
+/* t (timer_init()ed by its owner) fires once from the loop, ms from now or
+ * at due_ns (CLOCK_MONOTONIC); starting a pending timer moves it. A timer
+ * is stopped before it fires. 0, or -1 when out of memory. */
+int loop_timer_start(struct loop *l, struct timer *t, unsigned int ms);
+int loop_timer_start_at(struct loop *l, struct timer *t, long long due_ns);
+/* Harmless for a timer that is not pending. */
+void loop_timer_stop(struct loop *l, struct timer *t);
 
 #endif

@@ -9,9 +9,11 @@
 
 #include "bridge.h"
 #include "config.h"
+#include "exit_status.h"
 #include "gpio.h"
 #include "log.h"
 #include "mqtt.h"
+#include "plan.h"
 
 enum action { RUN, CHECK, LIST_LINES, VERSION, HELP };
 
@@ -99,6 +101,27 @@ static int list_lines(void)
 	return EXIT_OK;
 }
 
+/* --check: reads path and finds every line without requesting any. Problems
+ * go to stderr as FILE:LINE: message. */
+static int check_mapping(const char *path)
+{
+	char err[256];
+	struct gpio_chips *chips = gpio_chips_open(err, sizeof(err));
+	struct plan p;
+	int status;
+
+	if (!chips) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return EXIT_CONFIG;
+	}
+	status = plan_load(&p, path, chips, PLAN_WARN, stderr) == 0 ? EXIT_OK : EXIT_CONFIG;
+	if (status == EXIT_OK)
+		plan_print_summary(&p);
+	plan_free(&p);
+	gpio_chips_close(chips);
+	return status;
+}
+
 /* Signals arrive through the bridge's signalfd, so they must never be
  * delivered the ordinary way; a closed socket must not kill the process. */
 static void prepare_process(void)
@@ -106,10 +129,7 @@ static void prepare_process(void)
 	struct rlimit rl;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	bridge_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* One fd per line: large mappings need more than the soft limit. */
@@ -154,7 +174,7 @@ int main(int argc, char **argv)
 	case LIST_LINES:
 		return list_lines();
 	case CHECK:
-		return bridge_check(o.config);
+		return check_mapping(o.config);
 	default:
 		return run(o.config);
 	}

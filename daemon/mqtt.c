@@ -318,8 +318,8 @@ static int setup_client(struct mqtt *m)
 	if (!rc && cfg->username)
 		rc = mosquitto_username_pw_set(mosq, cfg->username, cfg->password);
 	if (!rc)
-		rc = mosquitto_will_set(mosq, m->will_topic, (int)strlen(OFFLINE), OFFLINE,
-					m->will_qos, m->will_retain);
+		rc = mosquitto_will_set(mosq, m->will_topic, (int)strlen(m->will_payload),
+					m->will_payload, m->will_qos, m->will_retain);
 	if (!rc && cfg->tls.enabled)
 		rc = setup_tls(mosq, &cfg->tls);
 	return rc;
@@ -332,14 +332,14 @@ static void use_node(struct mqtt *m, size_t node)
 	m->port = m->cfg.nodes[node].port;
 }
 
-struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
+struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const struct mqtt_will *will,
 		      const struct mqtt_handlers *handlers, void *ctx)
 {
 	struct mqtt *m = calloc(1, sizeof(*m));
 	int rc;
 
 	if (!m || config_mqtt_copy(&m->cfg, cfg) < 0 || !m->cfg.n_nodes ||
-	    !(m->will_topic = strdup(will_topic))) {
+	    !(m->will_topic = strdup(will->topic)) || !(m->will_payload = strdup(will->payload))) {
 		log_error("out of memory");
 		goto fail;
 	}
@@ -372,6 +372,7 @@ void mqtt_free(struct mqtt *m)
 	mosquitto_destroy(m->mosq);
 	config_mqtt_free(&m->cfg);
 	free(m->will_topic);
+	free(m->will_payload);
 	free(m);
 }
 

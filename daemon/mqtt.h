@@ -43,9 +43,14 @@ void mqtt_global_init(void);
 void mqtt_global_cleanup(void);
 const char *mqtt_version(void);
 
-/* A client for cfg whose last will publishes "offline" on will_topic.
- * NULL on error (logged). */
-struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const char *will_topic,
+/* The message the broker publishes (retained) when the connection is lost. */
+struct mqtt_will {
+	const char *topic;
+	const char *payload;
+};
+
+/* A client for cfg with that last will (copied). NULL on error (logged). */
+struct mqtt *mqtt_new(const struct cfg_mqtt *cfg, const struct mqtt_will *will,
 		      const struct mqtt_handlers *handlers, void *ctx);
 void mqtt_free(struct mqtt *m);
 

@@ -123,8 +123,8 @@ static bool lower_will(struct mqtt *m, int rc, const mosquitto_property *props)
 	log_warning("broker %s:%d refused the last will (%s): sending it with QoS %d%s",
 		    m->host, m->port, mosquitto_reason_string(rc), m->will_qos,
 		    m->will_retain ? "" : ", not retained");
-	mosquitto_will_set(m->mosq, m->will_topic, (int)strlen(OFFLINE), OFFLINE, m->will_qos,
-			   m->will_retain);
+	mosquitto_will_set(m->mosq, m->will_topic, (int)strlen(m->will_payload), m->will_payload,
+			   m->will_qos, m->will_retain);
 	m->attempt_told = m->retry_at_once = true;
 	return true;
 }

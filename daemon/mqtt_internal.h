@@ -16,8 +16,6 @@
 #include "config.h"
 #include "mqtt.h"
 
-#define OFFLINE "offline"
-
 /* QoS 1/2 publications whose acknowledgement is awaited, remembered by
  * message id so that a refusal (MQTT 5 reason code) can name the topic. */
 #define PENDING_SLOTS 16
@@ -34,6 +32,7 @@ struct mqtt {
 	const char *host; /* the node in use's */
 	int port;
 	char *will_topic;
+	char *will_payload;
 	int will_qos;    /* lowered for a broker that refuses the will as it is */
 	bool will_retain;
 	struct broker broker; /* its version, limits and habits */

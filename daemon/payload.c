@@ -11,7 +11,7 @@
 
 struct word {
 	const char *text;
-	enum command command;
+	enum command_kind kind;
 };
 
 static const struct word words[] = {
@@ -25,17 +25,17 @@ static bool is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-static enum command parse_word(const char *s, size_t len)
+static enum command_kind parse_word(const char *s, size_t len)
 {
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strlen(words[i].text) == len && strncasecmp(words[i].text, s, len) == 0)
-			return words[i].command;
+			return words[i].kind;
 	return COMMAND_INVALID;
 }
 
 /* Only the three words of the JSON form; the digits and synonyms are for
  * plain payloads. */
-static enum command parse_state(const char *s)
+static enum command_kind parse_state(const char *s)
 {
 	if (strcasecmp(s, "on") == 0)
 		return COMMAND_ON;
@@ -46,12 +46,12 @@ static enum command parse_state(const char *s)
 	return COMMAND_INVALID;
 }
 
-static enum command parse_json(const char *s, size_t len, const char **reason)
+static enum command_kind parse_json(const char *s, size_t len, const char **reason)
 {
 	const char *end = NULL;
 	cJSON *root;
 	const cJSON *state;
-	enum command cmd = COMMAND_INVALID;
+	enum command_kind cmd = COMMAND_INVALID;
 
 	/* An escaped NUL would cut the state string short unseen. */
 	if (memmem(s, len, "\\u0000", 6)) {
@@ -75,11 +75,12 @@ static enum command parse_json(const char *s, size_t len, const char **reason)
 	return cmd;
 }
 
-enum command payload_parse_command(const void *data, size_t len, const char **reason)
+bool payload_parse_command(const void *data, size_t len, struct command *command,
+			   const char **reason)
 {
 	const char *s = data;
 	const char *why = NULL;
-	enum command cmd;
+	enum command_kind cmd;
 
 	if (len > PAYLOAD_COMMAND_MAX) {
 		why = "payload too large";
@@ -109,21 +110,8 @@ enum command payload_parse_command(const void *data, size_t len, const char **re
 out:
 	if (reason)
 		*reason = why;
-	return cmd;
-}
-
-int payload_apply(enum command cmd, int current)
-{
-	switch (cmd) {
-	case COMMAND_ON:
-		return 1;
-	case COMMAND_OFF:
-		return 0;
-	case COMMAND_TOGGLE:
-		return !current;
-	default:
-		return current;
-	}
+	*command = (struct command){ .kind = cmd };
+	return cmd != COMMAND_INVALID;
 }
 
 static void excerpt(char *out, const void *data, size_t len, size_t limit)

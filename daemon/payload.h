@@ -12,15 +12,20 @@
 /* Largest command accepted; anything longer is refused unread. */
 #define PAYLOAD_COMMAND_MAX 256
 
-enum command { COMMAND_INVALID, COMMAND_ON, COMMAND_OFF, COMMAND_TOGGLE };
+enum command_kind { COMMAND_INVALID, COMMAND_ON, COMMAND_OFF, COMMAND_TOGGLE };
+
+/* A command to an output, parsed once: what to do, and room for the
+ * parameters of the forms that carry some. */
+struct command {
+	enum command_kind kind;
+};
 
 /* Parses on/off/toggle, 1/0, true/false, high/low (any case, surrounding
- * white space ignored) and {"state": "on"|"off"|"toggle"}. On
- * COMMAND_INVALID, *reason (if given) says why, as a static string. */
-enum command payload_parse_command(const void *data, size_t len, const char **reason);
-
-/* The value an output takes when cmd is applied to its current value. */
-int payload_apply(enum command cmd, int current);
+ * white space ignored) and {"state": "on"|"off"|"toggle"} into *cmd. false
+ * when the payload is not a command: *reason (if given) says why, as a
+ * static string, and cmd->kind is COMMAND_INVALID. */
+bool payload_parse_command(const void *data, size_t len, struct command *cmd,
+			   const char **reason);
 
 /* {"topic": ..., "payload": excerpt, "reason": ...} as a new string the
  * caller frees; non-printable bytes of the excerpt are replaced by '?'.

@@ -1,51 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* subscriptions: see subscriptions.h. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "subscriptions.h"
-
-/* MQTT matching for filters whose only wildcard is '+' (one whole level,
- * possibly empty), which is all this module builds. */
-static bool matches(const char *filter, const char *topic)
-{
-	if (!topic)
-		return false;
-	while (*filter && *topic) {
-		if (*filter == '+') {
-			filter++;
-			topic += strcspn(topic, "/");
-		} else if (*filter++ != *topic++) {
-			return false;
-		}
-	}
-	return *topic == '\0' && (*filter == '\0' || strcmp(filter, "+") == 0);
-}
-
-static char *default_commands_filter(const struct config *cfg)
-{
-	const char *base = cfg->mqtt.base_topic;
-	size_t len = strlen(base) + sizeof("/output/+/set");
-	char *filter = malloc(len);
-
-	if (filter)
-		snprintf(filter, len, "%s/output/+/set", base);
-	return filter;
-}
+#include "topics.h"
 
 /* Command topics the filter would carry; -1 if it would carry one of ours. */
 static long covered_commands(const struct config *cfg, const char *filter)
 {
 	long covered = 0;
 
-	if (matches(filter, cfg->status_topic) || matches(filter, cfg->error_topic))
+	if (topics_match(filter, cfg->status_topic) || topics_match(filter, cfg->error_topic))
 		return -1;
 	for (size_t i = 0; i < cfg->n_lines; i++) {
-		if (matches(filter, cfg->lines[i].state_topic))
+		if (topics_match(filter, cfg->lines[i].state_topic))
 			return -1;
 		for (size_t k = 0; k < cfg->lines[i].n_commands; k++)
-			covered += matches(filter, cfg->lines[i].command_topics[k]);
+			covered += topics_match(filter, cfg->lines[i].command_topics[k]);
 	}
 	return covered;
 }
@@ -59,7 +31,7 @@ int subscriptions_plan(struct subscriptions *s, const struct config *cfg, bool w
 		topics += cfg->lines[i].n_commands;
 	s->filters = calloc(topics + 1, sizeof(char *));
 	if (wildcard_allowed)
-		s->wildcard = default_commands_filter(cfg);
+		s->wildcard = topics_command_wildcard(cfg->mqtt.base_topic);
 	if (!s->filters || (wildcard_allowed && !s->wildcard)) {
 		subscriptions_free(s);
 		return -1;
@@ -86,5 +58,5 @@ void subscriptions_free(struct subscriptions *s)
 
 bool subscriptions_covers(const struct subscriptions *s, const char *topic)
 {
-	return s->wildcard && matches(s->wildcard, topic);
+	return s->wildcard && topics_match(s->wildcard, topic);
 }

@@ -16,7 +16,7 @@ FUZZ_CC      ?= clang
 FUZZ_TOOLS    = clang libclang-rt-dev
 FUZZ_SECONDS ?= 60
 FUZZ_O        = build/fuzz
-FUZZ_NAMES    = payload config mapping
+FUZZ_NAMES    = payload config topic_table
 FUZZ_BINS     = $(addprefix $(FUZZ_O)/fuzz_,$(FUZZ_NAMES))
 FUZZ_SANITIZE = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
@@ -26,7 +26,7 @@ FUZZ_PKG_LIBS   := $(shell $(PKG_CONFIG) --libs libconfig libcjson 2>/dev/null)
 FUZZ_SRC_payload = daemon/payload.c
 FUZZ_SRC_config  = daemon/config.c daemon/config_read.c daemon/config_mqtt.c daemon/template.c \
                    daemon/hints.c
-FUZZ_SRC_mapping = daemon/mapping.c
+FUZZ_SRC_topic_table = daemon/topic_table.c
 
 # The tools first, in a make of its own: pkg-config's flags are read when
 # make starts.

@@ -10,7 +10,7 @@ int main(void)
 	SRunner *runner = srunner_create(payload_suite());
 	int failed;
 
-	srunner_add_suite(runner, mapping_suite());
+	srunner_add_suite(runner, topic_table_suite());
 	srunner_add_suite(runner, linenames_suite());
 	srunner_add_suite(runner, chiptable_suite());
 	srunner_add_suite(runner, backoff_suite());
@@ -20,6 +20,8 @@ int main(void)
 	srunner_add_suite(runner, notify_suite());
 	srunner_add_suite(runner, subscriptions_suite());
 	srunner_add_suite(runner, template_suite());
+	srunner_add_suite(runner, timer_suite());
+	srunner_add_suite(runner, topics_suite());
 	srunner_run_all(runner, CK_ENV);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

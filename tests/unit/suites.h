@@ -11,10 +11,12 @@ Suite *chiptable_suite(void);
 Suite *config_suite(void);
 Suite *hints_suite(void);
 Suite *linenames_suite(void);
-Suite *mapping_suite(void);
+Suite *topic_table_suite(void);
 Suite *notify_suite(void);
 Suite *payload_suite(void);
 Suite *subscriptions_suite(void);
 Suite *template_suite(void);
+Suite *timer_suite(void);
+Suite *topics_suite(void);
 
 #endif

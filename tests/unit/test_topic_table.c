@@ -1,40 +1,40 @@
 /* SPDX-License-Identifier: MIT */
-/* mapping: exact, byte-for-byte topic -> index lookup. */
+/* topic_table: exact, byte-for-byte topic -> index lookup. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapping.h"
+#include "topic_table.h"
 #include "suites.h"
 
-static long find(const struct mapping *m, const char *topic)
+static long find(const struct topic_table *m, const char *topic)
 {
-	return mapping_find(m, topic, strlen(topic));
+	return topic_table_find(m, topic, strlen(topic));
 }
 
 START_TEST(test_add_and_find)
 {
-	struct mapping *m = mapping_new(4);
+	struct topic_table *m = topic_table_new(4);
 
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(mapping_add(m, "home/led/set", 3), 0);
-	ck_assert_int_eq(mapping_add(m, "home/fan/set", 0), 0);
+	ck_assert_int_eq(topic_table_add(m, "home/led/set", 3), 0);
+	ck_assert_int_eq(topic_table_add(m, "home/fan/set", 0), 0);
 	ck_assert_int_eq(find(m, "home/led/set"), 3);
 	ck_assert_int_eq(find(m, "home/fan/set"), 0);
 	ck_assert_int_eq(find(m, "home/pump/set"), -1);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
 START_TEST(test_empty_table_finds_nothing)
 {
-	struct mapping *m = mapping_new(0);
+	struct topic_table *m = topic_table_new(0);
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(find(m, "a"), -1);
 	ck_assert_int_eq(find(m, ""), -1);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
@@ -46,13 +46,13 @@ START_TEST(test_only_exact_topics_match)
 		" home/led/set",  "home/led/set ",   "/home/led/set", "home//led/set",
 		"",		  "home/led/set\n",
 	};
-	struct mapping *m = mapping_new(2);
+	struct topic_table *m = topic_table_new(2);
 
-	ck_assert_int_eq(mapping_add(m, "home/led/set", 1), 0);
+	ck_assert_int_eq(topic_table_add(m, "home/led/set", 1), 0);
 	for (size_t i = 0; i < sizeof(near_misses) / sizeof(near_misses[0]); i++)
 		ck_assert_msg(find(m, near_misses[i]) == -1, "\"%s\" matched", near_misses[i]);
 	ck_assert_int_eq(find(m, "home/led/set"), 1);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
@@ -61,26 +61,26 @@ START_TEST(test_wildcards_in_incoming_topics_match_nothing)
 	static const char *const wildcards[] = { "#",	       "+",	       "home/#",
 						 "home/+/set", "+/led/set",    "home/led/+",
 						 "home/led/#", "+/+/+",        "home/led/set/#" };
-	struct mapping *m = mapping_new(2);
+	struct topic_table *m = topic_table_new(2);
 
-	ck_assert_int_eq(mapping_add(m, "home/led/set", 1), 0);
+	ck_assert_int_eq(topic_table_add(m, "home/led/set", 1), 0);
 	for (size_t i = 0; i < sizeof(wildcards) / sizeof(wildcards[0]); i++)
 		ck_assert_msg(find(m, wildcards[i]) == -1, "\"%s\" matched", wildcards[i]);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
 START_TEST(test_wildcard_characters_are_plain_bytes)
 {
-	struct mapping *m = mapping_new(2);
+	struct topic_table *m = topic_table_new(2);
 
-	ck_assert_int_eq(mapping_add(m, "a/+/b", 4), 0);
-	ck_assert_int_eq(mapping_add(m, "c/#", 5), 0);
+	ck_assert_int_eq(topic_table_add(m, "a/+/b", 4), 0);
+	ck_assert_int_eq(topic_table_add(m, "c/#", 5), 0);
 	ck_assert_int_eq(find(m, "a/x/b"), -1);
 	ck_assert_int_eq(find(m, "c/d"), -1);
 	ck_assert_int_eq(find(m, "a/+/b"), 4);
 	ck_assert_int_eq(find(m, "c/#"), 5);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
@@ -89,16 +89,16 @@ START_TEST(test_topic_len_bounds_the_comparison)
 	/* The incoming topic is followed by bytes that are not part of it. */
 	const char buffer[] = { 'a', '/', 'b', 'X', 'Y', 'Z' };
 	const char with_nul[] = { 'a', '/', 'b', '\0', 'c' };
-	struct mapping *m = mapping_new(2);
+	struct topic_table *m = topic_table_new(2);
 
-	ck_assert_int_eq(mapping_add(m, "a/b", 9), 0);
-	ck_assert_int_eq(mapping_find(m, buffer, 3), 9);
-	ck_assert_int_eq(mapping_find(m, buffer, 2), -1);
-	ck_assert_int_eq(mapping_find(m, buffer, sizeof(buffer)), -1);
-	ck_assert_int_eq(mapping_find(m, with_nul, 3), 9);
-	ck_assert_int_eq(mapping_find(m, with_nul, sizeof(with_nul)), -1);
-	ck_assert_int_eq(mapping_find(m, with_nul, 4), -1);
-	mapping_free(m);
+	ck_assert_int_eq(topic_table_add(m, "a/b", 9), 0);
+	ck_assert_int_eq(topic_table_find(m, buffer, 3), 9);
+	ck_assert_int_eq(topic_table_find(m, buffer, 2), -1);
+	ck_assert_int_eq(topic_table_find(m, buffer, sizeof(buffer)), -1);
+	ck_assert_int_eq(topic_table_find(m, with_nul, 3), 9);
+	ck_assert_int_eq(topic_table_find(m, with_nul, sizeof(with_nul)), -1);
+	ck_assert_int_eq(topic_table_find(m, with_nul, 4), -1);
+	topic_table_free(m);
 }
 END_TEST
 
@@ -106,57 +106,57 @@ START_TEST(test_topic_len_exact_heap_buffer)
 {
 	/* Exactly topic_len bytes, so a read past the end shows under valgrind. */
 	char *topic = malloc(3);
-	struct mapping *m = mapping_new(1);
+	struct topic_table *m = topic_table_new(1);
 
 	ck_assert_ptr_nonnull(topic);
 	memcpy(topic, "x/y", 3);
-	ck_assert_int_eq(mapping_add(m, "x/y", 2), 0);
-	ck_assert_int_eq(mapping_find(m, topic, 3), 2);
+	ck_assert_int_eq(topic_table_add(m, "x/y", 2), 0);
+	ck_assert_int_eq(topic_table_find(m, topic, 3), 2);
 	memcpy(topic, "x/z", 3);
-	ck_assert_int_eq(mapping_find(m, topic, 3), -1);
+	ck_assert_int_eq(topic_table_find(m, topic, 3), -1);
 	free(topic);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
 START_TEST(test_duplicate_topic_is_eexist)
 {
 	char copy[] = "home/led/set";
-	struct mapping *m = mapping_new(4);
+	struct topic_table *m = topic_table_new(4);
 
-	ck_assert_int_eq(mapping_add(m, "home/led/set", 1), 0);
+	ck_assert_int_eq(topic_table_add(m, "home/led/set", 1), 0);
 	errno = 0;
-	ck_assert_int_eq(mapping_add(m, copy, 2), -1);
+	ck_assert_int_eq(topic_table_add(m, copy, 2), -1);
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_int_eq(find(m, "home/led/set"), 1);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
 START_TEST(test_full_table_is_enospc)
 {
-	struct mapping *m = mapping_new(2);
+	struct topic_table *m = topic_table_new(2);
 
-	ck_assert_int_eq(mapping_add(m, "a", 0), 0);
-	ck_assert_int_eq(mapping_add(m, "b", 1), 0);
+	ck_assert_int_eq(topic_table_add(m, "a", 0), 0);
+	ck_assert_int_eq(topic_table_add(m, "b", 1), 0);
 	errno = 0;
-	ck_assert_int_eq(mapping_add(m, "c", 2), -1);
+	ck_assert_int_eq(topic_table_add(m, "c", 2), -1);
 	ck_assert_int_eq(errno, ENOSPC);
 	ck_assert_int_eq(find(m, "a"), 0);
 	ck_assert_int_eq(find(m, "b"), 1);
 	ck_assert_int_eq(find(m, "c"), -1);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
 START_TEST(test_zero_capacity_is_enospc)
 {
-	struct mapping *m = mapping_new(0);
+	struct topic_table *m = topic_table_new(0);
 
 	errno = 0;
-	ck_assert_int_eq(mapping_add(m, "a", 0), -1);
+	ck_assert_int_eq(topic_table_add(m, "a", 0), -1);
 	ck_assert_int_eq(errno, ENOSPC);
-	mapping_free(m);
+	topic_table_free(m);
 }
 END_TEST
 
@@ -165,14 +165,14 @@ enum { MANY = 5000 };
 START_TEST(test_many_topics)
 {
 	char (*topics)[32] = calloc(MANY, sizeof(*topics));
-	struct mapping *m = mapping_new(MANY);
+	struct topic_table *m = topic_table_new(MANY);
 	char other[32];
 
 	ck_assert_ptr_nonnull(topics);
 	ck_assert_ptr_nonnull(m);
 	for (size_t i = 0; i < MANY; i++) {
 		snprintf(topics[i], sizeof(topics[i]), "site/room%zu/line", i);
-		ck_assert_int_eq(mapping_add(m, topics[i], MANY - 1 - i), 0);
+		ck_assert_int_eq(topic_table_add(m, topics[i], MANY - 1 - i), 0);
 	}
 	for (size_t i = 0; i < MANY; i++) {
 		ck_assert_int_eq(find(m, topics[i]), (long)(MANY - 1 - i));
@@ -180,16 +180,16 @@ START_TEST(test_many_topics)
 		ck_assert_int_eq(find(m, other), -1);
 	}
 	ck_assert_int_eq(find(m, "site/room5000/line"), -1);
-	ck_assert_int_eq(mapping_add(m, "one/more", 0), -1);
+	ck_assert_int_eq(topic_table_add(m, "one/more", 0), -1);
 	ck_assert_int_eq(errno, ENOSPC);
-	mapping_free(m);
+	topic_table_free(m);
 	free(topics);
 }
 END_TEST
 
-Suite *mapping_suite(void)
+Suite *topic_table_suite(void)
 {
-	Suite *s = suite_create("mapping");
+	Suite *s = suite_create("topic_table");
 	TCase *tc = tcase_create("lookup");
 
 	tcase_add_test(tc, test_add_and_find);

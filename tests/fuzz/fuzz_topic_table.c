@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness: mapping_add and mapping_find against an exact-match
+/* libFuzzer harness: topic_table_add and topic_table_find against an exact-match
  * linear scan. The first byte sets the capacity; the rest is split at '\n'
  * into topics (which may hold NUL bytes and MQTT wildcards). Each topic is
  * looked up, added, and finally looked up again with wildcard variants. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapping.h"
+#include "topic_table.h"
 
 #define MAX_TOPICS 512
 #define MAX_CAPACITY 64
@@ -42,7 +42,7 @@ static long reference_find(const struct reference *ref, const char *topic, size_
 }
 
 /* Looks topic up in both, from a buffer of exactly len bytes. */
-static void check_find(const struct mapping *m, const struct reference *ref, const char *topic,
+static void check_find(const struct topic_table *m, const struct reference *ref, const char *topic,
 		       size_t len)
 {
 	char *exact = malloc(len ? len : 1);
@@ -50,11 +50,11 @@ static void check_find(const struct mapping *m, const struct reference *ref, con
 	require(exact != NULL);
 	if (len)
 		memcpy(exact, topic, len);
-	require(mapping_find(m, exact, len) == reference_find(ref, exact, len));
+	require(topic_table_find(m, exact, len) == reference_find(ref, exact, len));
 	free(exact);
 }
 
-static void check_add(struct mapping *m, struct reference *ref, const struct piece *p,
+static void check_add(struct topic_table *m, struct reference *ref, const struct piece *p,
 		      size_t index)
 {
 	char *topic = strndup(p->bytes, p->len);
@@ -67,7 +67,7 @@ static void check_add(struct mapping *m, struct reference *ref, const struct pie
 	else if (reference_find(ref, topic, strlen(topic)) >= 0)
 		expected_errno = EEXIST;
 	errno = 0;
-	rc = mapping_add(m, topic, index);
+	rc = topic_table_add(m, topic, index);
 	require(rc == (expected_errno ? -1 : 0));
 	if (rc < 0) {
 		require(errno == expected_errno);
@@ -79,7 +79,7 @@ static void check_add(struct mapping *m, struct reference *ref, const struct pie
 }
 
 /* The topic with its last level replaced by a wildcard, and cut short. */
-static void check_variants(const struct mapping *m, const struct reference *ref,
+static void check_variants(const struct topic_table *m, const struct reference *ref,
 			   const struct piece *p)
 {
 	static const char *const wildcards[] = { "+", "#" };
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct piece pieces[MAX_TOPICS];
 	struct reference ref = { .capacity = size ? data[0] % (MAX_CAPACITY + 1) : 0 };
-	struct mapping *m = mapping_new(ref.capacity);
+	struct topic_table *m = topic_table_new(ref.capacity);
 	size_t n = size ? split(data + 1, size - 1, pieces) : 0;
 
 	require(m != NULL);
@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_find(m, &ref, pieces[i].bytes, pieces[i].len);
 		check_variants(m, &ref, &pieces[i]);
 	}
-	mapping_free(m);
+	topic_table_free(m);
 	for (size_t i = 0; i < ref.count; i++)
 		free(ref.topics[i]);
 	return 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "mapping.h"
+#include "topic_table.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@ struct slot {
 	size_t index;
 };
 
-struct mapping {
+struct topic_table {
 	size_t capacity;
 	size_t used;
 	size_t mask; /* slots - 1; slots is a power of two at least 2 * capacity */
@@ -30,9 +30,9 @@ static uint64_t hash(const char *s, size_t len)
 	return h;
 }
 
-struct mapping *mapping_new(size_t capacity)
+struct topic_table *topic_table_new(size_t capacity)
 {
-	struct mapping *m = calloc(1, sizeof(*m));
+	struct topic_table *m = calloc(1, sizeof(*m));
 	size_t slots = 8;
 
 	if (!m)
@@ -49,7 +49,7 @@ struct mapping *mapping_new(size_t capacity)
 	return m;
 }
 
-void mapping_free(struct mapping *m)
+void topic_table_free(struct topic_table *m)
 {
 	if (!m)
 		return;
@@ -58,7 +58,7 @@ void mapping_free(struct mapping *m)
 }
 
 /* The slot holding topic, or the empty slot where it would go. */
-static struct slot *probe(const struct mapping *m, const char *topic, size_t len)
+static struct slot *probe(const struct topic_table *m, const char *topic, size_t len)
 {
 	size_t i = (size_t)hash(topic, len) & m->mask;
 
@@ -68,7 +68,7 @@ static struct slot *probe(const struct mapping *m, const char *topic, size_t len
 	return &m->slots[i];
 }
 
-int mapping_add(struct mapping *m, const char *topic, size_t index)
+int topic_table_add(struct topic_table *m, const char *topic, size_t index)
 {
 	size_t len = strlen(topic);
 	struct slot *s;
@@ -87,7 +87,7 @@ int mapping_add(struct mapping *m, const char *topic, size_t index)
 	return 0;
 }
 
-long mapping_find(const struct mapping *m, const char *topic, size_t topic_len)
+long topic_table_find(const struct topic_table *m, const char *topic, size_t topic_len)
 {
 	const struct slot *s = probe(m, topic, topic_len);
 
