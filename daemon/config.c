@@ -32,8 +32,8 @@ static void read_line_location(struct reader *r, const config_setting_t *g, stru
 	if (!s) {
 		cfg_fail_at(r, l->source_line, "'line' is missing (a line name or an offset)");
 	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		l->line_name = cfg_copy(config_setting_get_string(s));
-		if (!*l->line_name)
+		l->line_name = cfg_copy(r, config_setting_get_string(s));
+		if (l->line_name && !*l->line_name)
 			cfg_fail_at(r, cfg_line_of(s), "'line' is empty");
 	} else if (config_setting_type(s) == CONFIG_TYPE_INT) {
 		int offset = config_setting_get_int(s);
@@ -48,11 +48,11 @@ static void read_line_location(struct reader *r, const config_setting_t *g, stru
 	}
 }
 
-static void default_topic(char **topic, const char *base, const char *kind, const char *name,
-			  const char *suffix)
+static void default_topic(struct reader *r, char **topic, const char *base, const char *kind,
+			  const char *name, const char *suffix)
 {
 	if (!*topic)
-		*topic = cfg_join(base, kind, name, suffix, NULL);
+		*topic = cfg_join(r, base, kind, name, suffix, NULL);
 }
 
 static void read_line_common(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -79,22 +79,26 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	cfg_check_word(r, g, "payload_on", l->payload_on);
 	cfg_check_word(r, g, "payload_off", l->payload_off);
 	if (!l->payload_on)
-		l->payload_on = cfg_copy("ON");
+		l->payload_on = cfg_copy(r, "ON");
 	if (!l->payload_off)
-		l->payload_off = cfg_copy("OFF");
+		l->payload_off = cfg_copy(r, "OFF");
 	if (l->name && cfg_valid_name(l->name))
-		default_topic(&l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
+		default_topic(r, &l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
 			      l->name, "");
 	cfg_check_topic(r, g, "state_topic", l->state_topic);
 }
 
-static void add_command_topic(struct cfg_line *l, char *topic)
+/* topic is NULL when its copy failed (r is then marked). */
+static void add_command_topic(struct reader *r, struct cfg_line *l, char *topic)
 {
-	char **more = realloc(l->command_topics, (l->n_commands + 1) * sizeof(char *));
+	char **more;
 
+	if (!topic)
+		return;
+	more = cfg_resize(r, l->command_topics, l->n_commands + 1, sizeof(char *));
 	if (!more) {
-		perror("gpio2mqtt: out of memory");
-		abort();
+		free(topic);
+		return;
 	}
 	l->command_topics = more;
 	l->command_topics[l->n_commands++] = topic;
@@ -110,7 +114,7 @@ static void read_command_topics(struct reader *r, const config_setting_t *g, str
 	if (!s)
 		return;
 	if (type == CONFIG_TYPE_STRING) {
-		add_command_topic(l, cfg_copy(config_setting_get_string(s)));
+		add_command_topic(r, l, cfg_copy(r, config_setting_get_string(s)));
 		return;
 	}
 	if ((type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) || n == 0) {
@@ -124,7 +128,7 @@ static void read_command_topics(struct reader *r, const config_setting_t *g, str
 		if (!topic)
 			cfg_fail_at(r, cfg_line_of(s), "'command_topic': entry %d is not a string", i + 1);
 		else
-			add_command_topic(l, cfg_copy(topic));
+			add_command_topic(r, l, cfg_copy(r, topic));
 	}
 }
 
@@ -141,7 +145,7 @@ static void read_output(struct reader *r, const config_setting_t *g, struct cfg_
 	cfg_get_choice(r, g, "drive", drive_names, &drive);
 	l->drive = (enum gpio_drive)drive;
 	if (!l->n_commands && l->name && cfg_valid_name(l->name))
-		add_command_topic(l, cfg_join(m->base_topic, "/output/", l->name, "/set", NULL));
+		add_command_topic(r, l, cfg_join(r, m->base_topic, "/output/", l->name, "/set", NULL));
 	for (size_t i = 0; i < l->n_commands; i++) {
 		cfg_expand_vars(r, g, "command_topic", &l->command_topics[i]);
 		cfg_check_topic(r, g, "command_topic", l->command_topics[i]);
@@ -166,6 +170,7 @@ static void read_lines(struct reader *r, const config_setting_t *root, const cha
 		       line_reader read_one, struct config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, key);
+	struct cfg_line *lines;
 	size_t n;
 
 	if (!list)
@@ -176,11 +181,12 @@ static void read_lines(struct reader *r, const config_setting_t *root, const cha
 		return;
 	}
 	n = (size_t)config_setting_length(list);
-	cfg->lines = realloc(cfg->lines, (cfg->n_lines + n) * sizeof(*cfg->lines));
-	if (!cfg->lines && cfg->n_lines + n > 0) {
-		perror("gpio2mqtt: out of memory");
-		abort();
-	}
+	if (n == 0)
+		return;
+	lines = cfg_resize(r, cfg->lines, cfg->n_lines + n, sizeof(*cfg->lines));
+	if (!lines)
+		return;
+	cfg->lines = lines;
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		struct cfg_line *l = &cfg->lines[cfg->n_lines++];
@@ -293,11 +299,9 @@ static void check_unique(struct reader *r, const struct config *cfg)
 
 	for (size_t i = 0; i < cfg->n_lines; i++)
 		most += cfg->lines[i].n_commands;
-	keys = calloc(most, sizeof(*keys));
-	if (!keys) {
-		perror("gpio2mqtt: out of memory");
-		abort();
-	}
+	keys = cfg_resize(r, NULL, most, sizeof(*keys));
+	if (!keys)
+		return;
 	n = collect_keys(cfg, keys);
 	qsort(keys, n, sizeof(*keys), compare_keys);
 	for (size_t i = 1; i < n; i++) {
@@ -345,8 +349,12 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 {
 	cfg_check_keys(r, root, top_keys, "the file (expected mqtt, outputs, inputs)");
 	cfg_read_mqtt(r, root, &cfg->mqtt);
-	cfg->status_topic = cfg_join(cfg->mqtt.base_topic, "/status", NULL);
-	cfg->error_topic = cfg_join(cfg->mqtt.base_topic, "/error", NULL);
+	/* Every topic below starts with base_topic, which a failed copy leaves
+	 * NULL; the load fails anyway. */
+	if (r->out_of_memory)
+		return;
+	cfg->status_topic = cfg_join(r, cfg->mqtt.base_topic, "/status", NULL);
+	cfg->error_topic = cfg_join(r, cfg->mqtt.base_topic, "/error", NULL);
 	read_lines(r, root, "outputs", read_output, cfg);
 	cfg->n_outputs = cfg->n_lines;
 	read_lines(r, root, "inputs", read_input, cfg);
@@ -461,43 +469,55 @@ static void read_template_vars(struct reader *r)
 		fclose(f);
 }
 
-static int load(struct config *cfg, const char *path, FILE *errors, FILE *warnings)
+/* The text of the mapping, parsed, into cfg. */
+static void read_parsed(struct reader *r, const char *text, struct config *cfg)
 {
-	struct reader r = { .path = path, .errors = errors, .warnings = warnings };
-	size_t len;
-	char *text;
 	config_t cf;
 
-	memset(cfg, 0, sizeof(*cfg));
-	read_template_vars(&r);
-	text = read_text(path, &len);
-	if (!text) {
-		cfg_fail_at(&r, 0, "cannot read the mapping file: %s", strerror(errno));
-		return -1;
-	}
-	if (refuse_nul(&r, text, len) < 0 || refuse_includes(&r, text) < 0) {
-		free_text(text, len);
-		return -1;
-	}
 	config_init(&cf);
 	if (!config_read_string(&cf, text)) {
 		const char *hint = hints_syntax(text, config_error_line(&cf));
 
-		cfg_fail_at(&r, config_error_line(&cf), "%s%s%s", config_error_text(&cf),
+		cfg_fail_at(r, config_error_line(&cf), "%s%s%s", config_error_text(&cf),
 			hint ? ": " : "", hint ? hint : "");
 	} else {
-		cfg->path = cfg_copy(path);
-		read_root(&r, config_root_setting(&cf), cfg);
+		cfg->path = cfg_copy(r, r->path);
+		read_root(r, config_root_setting(&cf), cfg);
 	}
 	config_destroy(&cf);
-	free_text(text, len);
+}
+
+static void read_file(struct reader *r, struct config *cfg)
+{
+	size_t len;
+	char *text = read_text(r->path, &len);
+
+	if (!text && errno == ENOMEM)
+		r->out_of_memory = true;
+	else if (!text)
+		cfg_fail_at(r, 0, "cannot read the mapping file: %s", strerror(errno));
+	else if (refuse_nul(r, text, len) == 0 && refuse_includes(r, text) == 0)
+		read_parsed(r, text, cfg);
+	if (text)
+		free_text(text, len);
+}
+
+static int load(struct config *cfg, const char *path, FILE *errors, FILE *warnings)
+{
+	struct reader r = { .path = path, .errors = errors, .warnings = warnings };
+
+	memset(cfg, 0, sizeof(*cfg));
+	read_template_vars(&r);
+	read_file(&r, cfg);
 	if (r.failures > ERRORS_SHOWN && errors)
 		fprintf(errors, "%s: %d more problems not shown\n", path, r.failures - ERRORS_SHOWN);
-	if (r.failures) {
-		config_free(cfg);
-		return -1;
-	}
-	return 0;
+	/* Once, however many copies failed. */
+	if (r.out_of_memory && errors)
+		fprintf(errors, "%s: out of memory\n", path);
+	if (!r.failures && !r.out_of_memory)
+		return 0;
+	config_free(cfg);
+	return -1;
 }
 
 int config_load(struct config *cfg, const char *path, FILE *errors)

@@ -12,13 +12,13 @@
 #define PASSWORD_MAX 1024
 #define CLIENT_ID_MAX 65535 /* an MQTT string */
 
-static char *default_client_id(void)
+static char *default_client_id(struct reader *r)
 {
 	char host[256] = "localhost";
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	return cfg_join("gpio2mqtt-", host, NULL);
+	return cfg_join(r, "gpio2mqtt-", host, NULL);
 }
 
 /* First line of the file, without its newline. The password itself never
@@ -54,7 +54,7 @@ static void read_password_file(struct reader *r, const config_setting_t *s, cons
 		return;
 	}
 	free(*out);
-	*out = cfg_copy(buf);
+	*out = cfg_copy(r, buf);
 	explicit_bzero(buf, sizeof(buf));
 }
 
@@ -107,7 +107,8 @@ static void read_tls(struct reader *r, const config_setting_t *tls, struct cfg_t
 
 /* "name", "name:port", "[v6-address]:port"; the port defaults to port.
  * The text is cut in place. -1 with a message for the error stream. */
-static int parse_node(char *text, int port, struct cfg_node *node, const char **why)
+static int parse_node(struct reader *r, char *text, int port, struct cfg_node *node,
+		      const char **why)
 {
 	char *colon = strrchr(text, ':'), *end;
 	long value;
@@ -135,7 +136,7 @@ static int parse_node(char *text, int port, struct cfg_node *node, const char **
 	}
 	if (!*text)
 		return *why = "the host is empty", -1;
-	node->host = cfg_copy(text);
+	node->host = cfg_copy(r, text);
 	node->port = port;
 	return 0;
 }
@@ -153,27 +154,26 @@ static void read_hosts(struct reader *r, const config_setting_t *g, struct cfg_m
 		cfg_fail_at(r, cfg_line_of(s), "'hosts' must be a list: hosts = ( \"node-a\", \"node-b:1884\" );");
 		s = NULL;
 	}
-	m->nodes = calloc(s ? (size_t)n : 1, sizeof(*m->nodes));
-	if (!m->nodes) {
-		perror("gpio2mqtt: out of memory");
-		abort();
-	}
+	m->nodes = cfg_resize(r, NULL, s ? (size_t)n : 1, sizeof(*m->nodes));
+	if (!m->nodes)
+		return;
 	for (int i = 0; s && i < n; i++) {
 		const char *text = config_setting_get_string_elem(s, i);
-		char *cut = text ? cfg_copy(text) : NULL;
+		char *cut = text ? cfg_copy(r, text) : NULL;
 		const char *why = "each entry must be a string \"host\" or \"host:port\"";
 
-		if (!cut || parse_node(cut, m->port, &m->nodes[m->n_nodes], &why) < 0)
+		if (!cut || parse_node(r, cut, m->port, &m->nodes[m->n_nodes], &why) < 0)
 			cfg_fail_at(r, cfg_line_of(s), "'hosts' entry %d: %s", i + 1, why);
 		else
 			m->n_nodes++;
 		free(cut);
 	}
 	if (!s)
-		m->nodes[m->n_nodes++] = (struct cfg_node){ .host = cfg_copy(m->host), .port = m->port };
+		m->nodes[m->n_nodes++] = (struct cfg_node){ .host = cfg_copy(r, m->host),
+							    .port = m->port };
 	if (m->n_nodes && s) {
 		free(m->host);
-		m->host = cfg_copy(m->nodes[0].host);
+		m->host = cfg_copy(r, m->nodes[0].host);
 		m->port = m->nodes[0].port;
 	}
 }
@@ -213,59 +213,46 @@ static const char *const mqtt_keys[] = { "host", "port", "client_id", "username"
 /* In the order of enum cfg_protocol. */
 static const char *const protocol_names[] = { "auto", "5", "3.1.1", NULL };
 
-void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m)
+/* The keys of the mqtt group g over m's defaults; protocol is an enum cfg_protocol. */
+static void read_group(struct reader *r, const config_setting_t *g, struct cfg_mqtt *m,
+		       int *protocol)
 {
-	const config_setting_t *g = cfg_get_group(r, root, "mqtt");
-	const config_setting_t *tls = g ? cfg_get_group(r, g, "tls") : NULL;
 	char *password_file = NULL;
-	int protocol = PROTOCOL_AUTO;
 
-	m->host = cfg_copy("localhost");
-	m->keepalive = 30;
-	m->qos = 1;
-	m->base_topic = cfg_copy("gpio2mqtt");
-	m->reconnect_delay_max = 10;
-	m->source_line = cfg_line_of(g);
-	if (g) {
-		cfg_check_keys(r, g, mqtt_keys, "mqtt");
-		cfg_get_string(r, g, "host", &m->host);
-		cfg_get_int(r, g, "port", 1, 65535, &m->port);
-		cfg_get_string(r, g, "client_id", &m->client_id);
-		cfg_expand_vars(r, g, "client_id", &m->client_id);
-		cfg_get_string(r, g, "username", &m->username);
-		cfg_get_string(r, g, "password", &m->password);
-		/* Pings go out every keepalive/2 seconds; libmosquitto wants >= 5. */
-		cfg_get_int(r, g, "keepalive", 10, 65535, &m->keepalive);
-		cfg_get_int(r, g, "qos", 0, 2, &m->qos);
-		cfg_get_choice(r, g, "protocol", protocol_names, &protocol);
-		cfg_get_string(r, g, "base_topic", &m->base_topic);
-		cfg_expand_vars(r, g, "base_topic", &m->base_topic);
-		cfg_get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
-		if (cfg_get_string(r, g, "password_file", &password_file) > 0) {
-			check_visible(r, cfg_key_line(g, "password_file"), "password_file",
-				      password_file);
-			if (m->password)
-				cfg_fail_at(r, cfg_line_of(g), "give either password or password_file, not both");
-			else
-				read_password_file(r, config_setting_get_member(g, "password_file"),
-						   password_file, &m->password);
-		}
+	cfg_check_keys(r, g, mqtt_keys, "mqtt");
+	cfg_get_string(r, g, "host", &m->host);
+	cfg_get_int(r, g, "port", 1, 65535, &m->port);
+	cfg_get_string(r, g, "client_id", &m->client_id);
+	cfg_expand_vars(r, g, "client_id", &m->client_id);
+	cfg_get_string(r, g, "username", &m->username);
+	cfg_get_string(r, g, "password", &m->password);
+	/* Pings go out every keepalive/2 seconds; libmosquitto wants >= 5. */
+	cfg_get_int(r, g, "keepalive", 10, 65535, &m->keepalive);
+	cfg_get_int(r, g, "qos", 0, 2, &m->qos);
+	cfg_get_choice(r, g, "protocol", protocol_names, protocol);
+	cfg_get_string(r, g, "base_topic", &m->base_topic);
+	cfg_expand_vars(r, g, "base_topic", &m->base_topic);
+	cfg_get_int(r, g, "reconnect_delay_max", 1, 3600, &m->reconnect_delay_max);
+	if (cfg_get_string(r, g, "password_file", &password_file) > 0) {
+		check_visible(r, cfg_key_line(g, "password_file"), "password_file", password_file);
+		if (m->password)
+			cfg_fail_at(r, cfg_line_of(g), "give either password or password_file, not both");
+		else
+			read_password_file(r, config_setting_get_member(g, "password_file"),
+					   password_file, &m->password);
 	}
 	free(password_file);
-	m->protocol = (enum cfg_protocol)protocol;
-	if (tls)
-		read_tls(r, tls, &m->tls);
-	if (!m->port)
-		m->port = m->tls.enabled ? 8883 : 1883;
-	read_hosts(r, g, m);
+}
+
+/* What the values read into m must be, together. */
+static void check_mqtt(struct reader *r, const config_setting_t *g, const struct cfg_mqtt *m)
+{
 	if (m->client_id && (!*m->client_id || strlen(m->client_id) > CLIENT_ID_MAX))
 		cfg_fail_at(r, cfg_key_line(g, "client_id"), "'client_id' must have 1 to %d characters",
 			CLIENT_ID_MAX);
 	else if (m->client_id && !cfg_printable(m->client_id))
 		cfg_fail_at(r, cfg_key_line(g, "client_id"),
 			"'client_id' \"%s\" has spaces or control characters", m->client_id);
-	if (!m->client_id)
-		m->client_id = default_client_id();
 	if (!*m->host)
 		cfg_fail_at(r, cfg_key_line(g, "host"), "'host' is empty");
 	if (m->password && !m->username)
@@ -273,6 +260,34 @@ void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mq
 	cfg_check_topic(r, g, "base_topic", m->base_topic);
 	check_base_topic(r, g, m->base_topic);
 	check_host(r, g, m->host);
+}
+
+void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m)
+{
+	const config_setting_t *g = cfg_get_group(r, root, "mqtt");
+	const config_setting_t *tls = g ? cfg_get_group(r, g, "tls") : NULL;
+	int protocol = PROTOCOL_AUTO;
+
+	m->host = cfg_copy(r, "localhost");
+	m->keepalive = 30;
+	m->qos = 1;
+	m->base_topic = cfg_copy(r, "gpio2mqtt");
+	m->reconnect_delay_max = 10;
+	m->source_line = cfg_line_of(g);
+	if (g)
+		read_group(r, g, m, &protocol);
+	m->protocol = (enum cfg_protocol)protocol;
+	if (tls)
+		read_tls(r, tls, &m->tls);
+	if (!m->port)
+		m->port = m->tls.enabled ? 8883 : 1883;
+	read_hosts(r, g, m);
+	/* A failed copy may have left host or base_topic NULL; the load
+	 * fails anyway. */
+	if (!r->out_of_memory)
+		check_mqtt(r, g, m);
+	if (!m->client_id)
+		m->client_id = default_client_id(r);
 }
 
 void config_mqtt_free(struct cfg_mqtt *m)

@@ -3,7 +3,9 @@
 #include "config_read.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,8 @@ void cfg_fail_at(struct reader *r, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (r->out_of_memory)
+		return;
 	r->failures++;
 	if (!r->errors || r->failures > ERRORS_SHOWN)
 		return;
@@ -54,19 +58,17 @@ int cfg_key_line(const config_setting_t *group, const char *key)
 	return cfg_line_of(s ? s : group);
 }
 
-char *cfg_copy(const char *s)
+char *cfg_copy(struct reader *r, const char *s)
 {
 	char *c = s ? strdup(s) : NULL;
 
-	if (s && !c) {
-		perror("gpio2mqtt: out of memory");
-		abort();
-	}
+	if (s && !c)
+		r->out_of_memory = true;
 	return c;
 }
 
 /* The strings up to a NULL, concatenated into a new string. */
-char *cfg_join(const char *first, ...)
+char *cfg_join(struct reader *r, const char *first, ...)
 {
 	va_list ap;
 	size_t len = 0;
@@ -78,8 +80,8 @@ char *cfg_join(const char *first, ...)
 	va_end(ap);
 	s = malloc(len + 1);
 	if (!s) {
-		perror("gpio2mqtt: out of memory");
-		abort();
+		r->out_of_memory = true;
+		return NULL;
 	}
 	end = s;
 	va_start(ap, first);
@@ -89,12 +91,22 @@ char *cfg_join(const char *first, ...)
 	return s;
 }
 
+void *cfg_resize(struct reader *r, void *ptr, size_t n, size_t size)
+{
+	void *resized = n <= SIZE_MAX / size ? realloc(ptr, n * size) : NULL;
+
+	if (!resized)
+		r->out_of_memory = true;
+	return resized;
+}
+
 /* --- typed getters: 1 = present and valid, 0 = absent, -1 = invalid --- */
 
 int cfg_get_string(struct reader *r, const config_setting_t *group, const char *key,
 		      char **out)
 {
 	const config_setting_t *s = config_setting_get_member(group, key);
+	char *copy;
 
 	if (!s)
 		return 0;
@@ -102,8 +114,11 @@ int cfg_get_string(struct reader *r, const config_setting_t *group, const char *
 		cfg_fail_at(r, cfg_line_of(s), "'%s' must be a string (in double quotes)", key);
 		return -1;
 	}
+	copy = cfg_copy(r, config_setting_get_string(s));
+	if (!copy) /* out of memory: r is marked, *out keeps its default */
+		return -1;
 	free(*out);
-	*out = cfg_copy(config_setting_get_string(s));
+	*out = copy;
 	return 1;
 }
 
@@ -210,7 +225,13 @@ void cfg_expand_vars(struct reader *r, const config_setting_t *group, const char
 
 	if (!*s || !template_has_vars(*s))
 		return;
+	/* Of what template_expand() calls, only malloc() sets errno. */
+	errno = 0;
 	expanded = template_expand(*s, &r->vars, &error);
+	if (!expanded && errno == ENOMEM) {
+		r->out_of_memory = true;
+		return;
+	}
 	if (!expanded) {
 		cfg_fail_at(r, cfg_key_line(group, key), "'%s' \"%s\": %s", key, *s, error);
 		return;

@@ -9,6 +9,7 @@
 
 #include <libconfig.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "template.h"
@@ -20,12 +21,17 @@ struct reader {
 	FILE *errors;
 	FILE *warnings; /* --check only: NULL for the daemon */
 	int failures;
+	/* A copy failed: a value is missing or still its default, so what
+	 * the checks would find is no fault of the file. load() reports the
+	 * shortage once; cfg_fail_at() says nothing more from then on. */
+	bool out_of_memory;
 	struct template_vars vars; /* %h and %m, pointing into host and machine */
 	char host[256];
 	char machine[13];
 };
 
-/* A problem at line of the file (counted; the first ERRORS_SHOWN shown). */
+/* A problem at line of the file (counted; the first ERRORS_SHOWN shown;
+ * neither once r is out of memory). */
 void cfg_fail_at(struct reader *r, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Something that will not work under the service (--check only). */
@@ -36,13 +42,19 @@ int cfg_line_of(const config_setting_t *s);
 /* The line of group's member key, or of the group when key is absent. */
 int cfg_key_line(const config_setting_t *group, const char *key);
 
-/* Copies; out of memory ends the process (a mapping is read at start-up
- * and reload, where nothing else could go on either). */
-char *cfg_copy(const char *s);
-char *cfg_join(const char *first, ...) __attribute__((sentinel));
+/* Copies, NULL for a NULL s. Out of memory, they mark r and return NULL:
+ * the caller leaves the value out, the load fails with that one problem,
+ * and a reload keeps the running mapping. */
+char *cfg_copy(struct reader *r, const char *s);
+/* The strings up to a NULL, none of them NULL, as one. */
+char *cfg_join(struct reader *r, const char *first, ...) __attribute__((sentinel));
+/* ptr resized to n (> 0) elements of size; NULL with r marked (ptr kept) when
+ * out of memory. */
+void *cfg_resize(struct reader *r, void *ptr, size_t n, size_t size);
 bool cfg_same_str(const char *a, const char *b);
 
-/* Typed getters: 1 = present and valid, 0 = absent, -1 = invalid (said). */
+/* Typed getters: 1 = present and valid, 0 = absent, -1 = invalid (said)
+ * or out of memory (marked; *out kept). */
 int cfg_get_string(struct reader *r, const config_setting_t *group, const char *key,
 		   char **out);
 int cfg_get_bool(struct reader *r, const config_setting_t *group, const char *key, bool *out);

@@ -4,6 +4,8 @@
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_SRCS    = $(wildcard tests/unit/*.c)
+# tests/unit/test_config_oom.c makes an allocation fail through these.
+UNIT_WRAP    = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 # The daemon built against the other libgpiod generation (2.x, unpacked from
 # Debian's archive by tests/gpiod2/fetch.sh) when the system's is 1.6.
 GPIOD2_O     = build/gpiod2
@@ -27,7 +29,7 @@ unit-check: $(O)/run-unit
 
 $(O)/run-unit: $(UNIT_SRCS) $(UNIT_TESTED_OBJS) daemon/*.h $(wildcard tests/unit/*.h) | $(O)/
 	$(CC) $(CPPFLAGS) -Idaemon $(PKG_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -o $@ \
-		$(UNIT_SRCS) $(UNIT_TESTED_OBJS) $(PKG_LIBS) $(CHECK_LIBS) $(LDLIBS)
+		$(UNIT_SRCS) $(UNIT_TESTED_OBJS) $(UNIT_WRAP) $(PKG_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 integration-check: $(O)/gpio2mqtt
 	tests/integration/run-all.sh $(O)/gpio2mqtt

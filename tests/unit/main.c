@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(runner, backoff_suite());
 	srunner_add_suite(runner, broker_suite());
 	srunner_add_suite(runner, config_suite());
+	srunner_add_suite(runner, config_oom_suite());
 	srunner_add_suite(runner, hints_suite());
 	srunner_add_suite(runner, notify_suite());
 	srunner_add_suite(runner, subscriptions_suite());

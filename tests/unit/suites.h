@@ -9,6 +9,7 @@ Suite *backoff_suite(void);
 Suite *broker_suite(void);
 Suite *chiptable_suite(void);
 Suite *config_suite(void);
+Suite *config_oom_suite(void);
 Suite *hints_suite(void);
 Suite *linenames_suite(void);
 Suite *topic_table_suite(void);
