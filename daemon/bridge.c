@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "exit_status.h"
 #include "gpio.h"
+#include "input.h"
 #include "log.h"
 #include "loop.h"
 #include "mqtt.h"
@@ -38,6 +39,7 @@ struct bridge {
 	struct mqtt_handlers handlers;
 	struct publisher publisher;
 	struct outputs outputs;
+	struct inputs inputs;
 	struct loop *loop;
 	int signal_fd;
 	struct timer keepalive;
@@ -248,49 +250,14 @@ static int replace_client(struct bridge *b, const struct config *cfg)
 	return 0;
 }
 
-/* --- GPIO events --- */
-
-static void on_edge(void *ctx, int value, uint64_t timestamp_ns)
-{
-	struct line_state *l = ctx;
-	struct bridge *b = l->owner;
-
-	log_debug("%s: edge to %d at %llu ns", l->cfg->name, value,
-		  (unsigned long long)timestamp_ns);
-	l->value = value;
-	publish_state(&b->publisher, l);
-}
-
-static void on_gpio_ready(void *ctx, int fd, short revents)
-{
-	struct line_state *l = ctx;
-	struct bridge *b = l->owner;
-
-	(void)revents;
-	if (gpio_line_handle_events(l->gpio, on_edge, l) < 0) {
-		/* Stop watching: a broken fd would stay ready and spin the loop. */
-		log_error("cannot read events of %s, no longer watching it: %s", l->cfg->name,
-			  strerror(errno));
-		loop_unwatch(b->loop, fd);
-	}
-}
-
 static void watch_inputs(struct bridge *b, struct plan *p)
 {
-	for (size_t i = 0; i < p->cfg.n_lines; i++) {
-		struct line_state *l = &p->lines[i];
-
-		l->owner = b;
-		if (l->gpio && gpio_line_fd(l->gpio) >= 0)
-			loop_watch(b->loop, gpio_line_fd(l->gpio), POLLIN, on_gpio_ready, l);
-	}
+	input_watch(&b->inputs, p->lines, p->cfg.n_lines);
 }
 
 static void unwatch_inputs(struct bridge *b, struct plan *p)
 {
-	for (size_t i = 0; i < p->cfg.n_lines; i++)
-		if (p->lines[i].gpio && gpio_line_fd(p->lines[i].gpio) >= 0)
-			loop_unwatch(b->loop, gpio_line_fd(p->lines[i].gpio));
+	input_unwatch(&b->inputs, p->lines, p->cfg.n_lines);
 }
 
 /* --- reload --- */
@@ -429,6 +396,7 @@ static int open_fds(struct bridge *b)
 	b->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	b->loop = loop_new();
 	b->notify = notify_new();
+	b->inputs.loop = b->loop;
 	if (b->signal_fd < 0 || !b->loop || !b->notify ||
 	    loop_watch(b->loop, b->signal_fd, POLLIN, on_signal, b) < 0)
 		return -1;
@@ -449,6 +417,7 @@ static struct bridge *bridge_alloc(const char *path)
 					      on_subscription_refused, on_subscribed };
 	publish_init(&b->publisher);
 	b->outputs = (struct outputs){ .publisher = &b->publisher };
+	b->inputs = (struct inputs){ .publisher = &b->publisher };
 	timer_init(&b->keepalive, on_keepalive_timer, b);
 	timer_init(&b->reconnect, on_reconnect_timer, b);
 	timer_init(&b->watchdog, on_watchdog_timer, b);
@@ -538,6 +507,11 @@ int bridge_run(struct bridge *b)
 	}
 	say_goodbye(b);
 	return status;
+}
+
+int bridge_poll(struct bridge *b, int timeout_ms)
+{
+	return loop_run_once(b->loop, prepare_poll, b, timeout_ms);
 }
 
 void bridge_free(struct bridge *b)

@@ -33,6 +33,10 @@ void bridge_start(struct bridge *b);
  * running one if the new one is refused. */
 void bridge_reload(struct bridge *b);
 
+/* One pass of bridge_run()'s loop, waiting at most timeout_ms for an fd or
+ * a timer: how the unit tests drive the bridge. 0, or -1 when poll fails. */
+int bridge_poll(struct bridge *b, int timeout_ms);
+
 /* Releases the lines and frees b. */
 void bridge_free(struct bridge *b);
 

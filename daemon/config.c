@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hints.h"
+#include "topics.h"
 
 #define MACHINE_ID_PATH "/etc/machine-id"
 
@@ -48,11 +49,12 @@ static void read_line_location(struct reader *r, const config_setting_t *g, stru
 	}
 }
 
-static void default_topic(struct reader *r, char **topic, const char *base, const char *kind,
-			  const char *name, const char *suffix)
+/* A topic made by topics.h, or NULL with r marked out of memory. */
+static char *scheme_topic(struct reader *r, char *topic)
 {
-	if (!*topic)
-		*topic = cfg_join(r, base, kind, name, suffix, NULL);
+	if (!topic)
+		r->out_of_memory = true;
+	return topic;
 }
 
 static void read_line_common(struct reader *r, const config_setting_t *g, struct cfg_line *l,
@@ -83,8 +85,8 @@ static void read_line_common(struct reader *r, const config_setting_t *g, struct
 	if (!l->payload_off)
 		l->payload_off = cfg_copy(r, "OFF");
 	if (l->name && cfg_valid_name(l->name))
-		default_topic(r, &l->state_topic, m->base_topic, l->output ? "/output/" : "/input/",
-			      l->name, "");
+		if (!l->state_topic)
+			l->state_topic = scheme_topic(r, topics_state(m->base_topic, l->output, l->name));
 	cfg_check_topic(r, g, "state_topic", l->state_topic);
 }
 
@@ -145,7 +147,7 @@ static void read_output(struct reader *r, const config_setting_t *g, struct cfg_
 	cfg_get_choice(r, g, "drive", drive_names, &drive);
 	l->drive = (enum gpio_drive)drive;
 	if (!l->n_commands && l->name && cfg_valid_name(l->name))
-		add_command_topic(r, l, cfg_join(r, m->base_topic, "/output/", l->name, "/set", NULL));
+		add_command_topic(r, l, scheme_topic(r, topics_command(m->base_topic, l->name)));
 	for (size_t i = 0; i < l->n_commands; i++) {
 		cfg_expand_vars(r, g, "command_topic", &l->command_topics[i]);
 		cfg_check_topic(r, g, "command_topic", l->command_topics[i]);
@@ -353,8 +355,8 @@ static void read_root(struct reader *r, const config_setting_t *root, struct con
 	 * NULL; the load fails anyway. */
 	if (r->out_of_memory)
 		return;
-	cfg->status_topic = cfg_join(r, cfg->mqtt.base_topic, "/status", NULL);
-	cfg->error_topic = cfg_join(r, cfg->mqtt.base_topic, "/error", NULL);
+	cfg->status_topic = scheme_topic(r, topics_status(cfg->mqtt.base_topic));
+	cfg->error_topic = scheme_topic(r, topics_error(cfg->mqtt.base_topic));
 	read_lines(r, root, "outputs", read_output, cfg);
 	cfg->n_outputs = cfg->n_lines;
 	read_lines(r, root, "inputs", read_input, cfg);
