@@ -137,13 +137,14 @@ static void read_command_topics(struct reader *r, const config_setting_t *g, str
 static void read_output(struct reader *r, const config_setting_t *g, struct cfg_line *l,
 			const struct cfg_mqtt *m)
 {
-	int drive = GPIO_DRIVE_PUSH_PULL;
+	int drive = GPIO_DRIVE_PUSH_PULL, initial = INITIAL_OFF;
 
 	l->output = true;
 	cfg_check_keys(r, g, output_keys, "an output");
 	read_line_common(r, g, l, m);
 	read_command_topics(r, g, l);
-	cfg_get_choice(r, g, "initial", initial_names, &l->initial);
+	cfg_get_choice(r, g, "initial", initial_names, &initial);
+	l->initial = (enum cfg_initial)initial;
 	cfg_get_choice(r, g, "drive", drive_names, &drive);
 	l->drive = (enum gpio_drive)drive;
 	if (!l->n_commands && l->name && cfg_valid_name(l->name))

@@ -17,6 +17,7 @@
 #include "gpio.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/gpio2mqtt/gpio2mqtt.conf"
+#define CONFIG_DEFAULT_STATE_FILE "/var/lib/gpio2mqtt/state"
 
 struct cfg_tls {
 	bool enabled;
@@ -54,6 +55,17 @@ struct cfg_mqtt {
 	int source_line;
 };
 
+/* What an output is at start: a value, the line as the daemon finds it
+ * (keep), or the last state commanded before it stopped (restore). */
+enum cfg_initial { INITIAL_OFF, INITIAL_ON, INITIAL_KEEP, INITIAL_RESTORE };
+/* What an output does once the broker has been unreachable a while. */
+enum cfg_failsafe { FAILSAFE_KEEP, FAILSAFE_OFF, FAILSAFE_ON };
+/* Which edges an input's counter counts. */
+enum cfg_counter { COUNTER_NONE, COUNTER_RISING, COUNTER_FALLING, COUNTER_BOTH };
+
+/* The largest duration a command or the mapping may give, in ms (a day). */
+#define CFG_DURATION_MAX_MS 86400000U
+
 struct cfg_line {
 	bool output;
 	char *name;
@@ -67,11 +79,28 @@ struct cfg_line {
 	char *payload_off;
 	bool active_low;
 	bool retain;
-	int initial; /* outputs */
 	enum gpio_drive drive;
 	enum gpio_bias bias;
-	unsigned int debounce_ms; /* inputs */
 	int source_line;
+
+	/* outputs */
+	enum cfg_initial initial;
+	unsigned int pulse_ms;          /* 0: the command "pulse" is refused */
+	char *interlock;                /* group name; NULL: none */
+	unsigned int interlock_wait_ms; /* between the others' off and this one's on */
+	unsigned int max_on_ms;         /* 0: no limit */
+	enum cfg_failsafe on_disconnect;
+	unsigned int on_disconnect_after_s; /* default 30 */
+
+	/* inputs */
+	unsigned int debounce_ms;
+	bool click;                   /* publish single/double/long presses */
+	unsigned int double_click_ms; /* default 400 */
+	unsigned int long_press_ms;   /* default 800 */
+	char *event_topic;            /* <base>/input/<name>/event when click */
+	enum cfg_counter counter;
+	unsigned int count_interval_ms; /* default 1000 */
+	char *count_topic;              /* <base>/input/<name>/count when counter */
 };
 
 struct config {
@@ -82,6 +111,7 @@ struct config {
 	size_t n_outputs;
 	char *status_topic; /* <base>/status */
 	char *error_topic;  /* <base>/error */
+	char *state_file;   /* what survives a restart; CONFIG_DEFAULT_STATE_FILE */
 };
 
 /* %h, %m (see template.h) in client_id, base_topic and every topic are

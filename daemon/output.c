@@ -43,8 +43,10 @@ void output_message(struct outputs *o, struct line_state *l, const char *topic,
 		publish_ignored(o->publisher, topic, payload, len, reason);
 		return;
 	}
-	if (retained && cmd.kind == COMMAND_TOGGLE) {
-		log_warning("ignored a retained \"toggle\" on \"%s\"", topic);
+	if (retained && payload_command_is_momentary(&cmd)) {
+		log_warning("ignored a retained %s on \"%s\": it would act again on every "
+			    "reconnect",
+			    payload_command_name(&cmd), topic);
 		return;
 	}
 	if (output_apply(o, l, &cmd) < 0)

@@ -179,3 +179,27 @@ char *payload_error_json_within(const char *topic, const void *data, size_t len,
 	free(short_topic);
 	return json;
 }
+
+bool payload_command_is_momentary(const struct command *cmd)
+{
+	return cmd->kind == COMMAND_TOGGLE || cmd->kind == COMMAND_PULSE ||
+	       cmd->kind == COMMAND_BLINK || cmd->for_ms > 0;
+}
+
+const char *payload_command_name(const struct command *cmd)
+{
+	switch (cmd->kind) {
+	case COMMAND_ON:
+		return cmd->for_ms ? "timed \"on\"" : "\"on\"";
+	case COMMAND_OFF:
+		return cmd->for_ms ? "timed \"off\"" : "\"off\"";
+	case COMMAND_TOGGLE:
+		return "\"toggle\"";
+	case COMMAND_PULSE:
+		return "\"pulse\"";
+	case COMMAND_BLINK:
+		return "\"blink\"";
+	default:
+		return "invalid command";
+	}
+}

@@ -12,13 +12,29 @@
 /* Largest command accepted; anything longer is refused unread. */
 #define PAYLOAD_COMMAND_MAX 256
 
-enum command_kind { COMMAND_INVALID, COMMAND_ON, COMMAND_OFF, COMMAND_TOGGLE };
+enum command_kind {
+	COMMAND_INVALID,
+	COMMAND_ON,
+	COMMAND_OFF,
+	COMMAND_TOGGLE,
+	COMMAND_PULSE, /* "pulse": on for the output's pulse_ms */
+	COMMAND_BLINK,
+};
 
-/* A command to an output, parsed once: what to do, and room for the
- * parameters of the forms that carry some. */
+/* A command to an output, parsed once: what to do and its parameters. */
 struct command {
 	enum command_kind kind;
+	unsigned int for_ms; /* ON/OFF: then the opposite after for_ms; 0: stay */
+	unsigned int on_ms;  /* BLINK */
+	unsigned int off_ms; /* BLINK */
+	unsigned int count;  /* BLINK: on-off cycles; 0: until the next command */
 };
+
+/* Whether a command must not be taken from a retained message: it would act
+ * again on every reconnect (toggle, pulse, blink, a timed on/off). */
+bool payload_command_is_momentary(const struct command *cmd);
+/* "on", "toggle", "timed on", "blink"...: for log messages. */
+const char *payload_command_name(const struct command *cmd);
 
 /* Parses on/off/toggle, 1/0, true/false, high/low (any case, surrounding
  * white space ignored) and {"state": "on"|"off"|"toggle"} into *cmd. false
