@@ -56,8 +56,8 @@ override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 # MQTT client in their place, tests/unit/) and main().
 UNIT_TESTED_SRCS = config.c config_read.c config_mqtt.c hints.c template.c topics.c topic_table.c \
 	subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c \
-	problems.c loop.c timer.c publish.c
-DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) lineset.c plan.c output.c input.c mqtt.c mqtt_ends.c mqtt_keepalive.c bridge.c main.c
+	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c bridge.c
+DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) mqtt.c mqtt_ends.c mqtt_keepalive.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
 UNIT_TESTED_OBJS = $(addprefix $(O)/,$(UNIT_TESTED_SRCS:.c=.o))
 

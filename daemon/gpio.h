@@ -73,8 +73,25 @@ void gpio_line_release(struct gpio_line *line);
 int gpio_line_set(struct gpio_line *line, int value); /* -1 with errno */
 int gpio_line_get(struct gpio_line *line);            /* 0/1, or -1 with errno */
 
+/* Whether gpio_line_reconfigure() can give the line these settings without
+ * releasing it. libgpiod 2.x can change anything (direction, edges and
+ * debounce too); 1.6 only an output that stays an output, as it cannot
+ * reconfigure a line requested for edge events, which every input here is.
+ * When it cannot, release the line and request it anew. */
+bool gpio_line_can_reconfigure(const struct gpio_line *line, const struct gpio_settings *to);
+
+/* Gives a requested line new settings in place, so that no other program can
+ * take it in between. An output is driven at settings->initial at once,
+ * logical under the new active_low: passing the value the caller set keeps
+ * the output's logical state. settings->consumer is not changed. On failure
+ * the line stays requested, its settings possibly half changed: reconfigure
+ * it back or release it. 0, or -1 with a message in err. */
+int gpio_line_reconfigure(struct gpio_line *line, const struct gpio_settings *settings,
+			  char *err, size_t errlen);
+
 /* Inputs: an fd that becomes readable when gpio_line_handle_events() has work;
- * -1 for outputs. The fd stays the same for the life of the line. */
+ * -1 for outputs. The fd stays the same for the life of the line, or until
+ * gpio_line_reconfigure() turns an output into an input or back. */
 int gpio_line_fd(const struct gpio_line *line);
 /* Reads pending events without blocking and calls fn for each; -1 with errno. */
 int gpio_line_handle_events(struct gpio_line *line, gpio_edge_fn fn, void *ctx);

@@ -2,7 +2,10 @@
 /* gpio for the libgpiod 1.6 API (Debian bookworm, Ubuntu 24.04, Raspberry Pi
  * OS bookworm). Debounce, which 1.6 cannot ask the kernel for, is done here
  * with a timerfd: the line's fd is then an epoll fd over the event fd and the
- * timer, so the event loop still sees one fd per input. */
+ * timer, so the event loop still sees one fd per input. A reload changes an
+ * output's settings in place (gpiod_line_set_config()); 1.6 cannot do that
+ * with a line requested for events, so a line that is or becomes an input is
+ * requested anew. */
 #include "gpio.h"
 #include "chiptable.h"
 
@@ -29,6 +32,8 @@ struct gpio_chips {
 
 struct gpio_line {
 	struct gpiod_line *line;
+	struct gpio_chips *chips; /* for messages: it outlives its lines */
+	struct gpio_ref ref;
 	int event_fd;      /* inputs */
 	int timer_fd;      /* inputs with debounce, else -1 */
 	int poll_fd;       /* what the loop watches: event_fd, or an epoll fd */
@@ -270,6 +275,8 @@ struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref 
 		return NULL;
 	}
 	c->requested = true;
+	l->chips = c;
+	l->ref = *ref;
 	l->event_fd = l->timer_fd = l->poll_fd = -1;
 	l->line = ref_line(c, ref);
 	if (!l->line || gpiod_line_request(l->line, &rc, s->initial) < 0) {
@@ -298,6 +305,29 @@ void gpio_line_release(struct gpio_line *l)
 	if (l->line)
 		gpiod_line_release(l->line); /* closes event_fd too */
 	free(l);
+}
+
+/* 1.6 changes the settings of lines requested as plain inputs or outputs
+ * only (EPERM otherwise): inputs here are requested for edge events. */
+bool gpio_line_can_reconfigure(const struct gpio_line *l, const struct gpio_settings *to)
+{
+	return l->event_fd < 0 && to->output;
+}
+
+int gpio_line_reconfigure(struct gpio_line *l, const struct gpio_settings *s, char *err,
+			  size_t errlen)
+{
+	char where[128];
+	int error = EPERM;
+
+	if (gpio_line_can_reconfigure(l, s)) {
+		if (gpiod_line_set_config(l->line, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT,
+					  request_flags(s), s->initial) == 0)
+			return 0;
+		error = errno;
+	}
+	gpio_ref_describe(l->chips, &l->ref, where, sizeof(where));
+	return fail(err, errlen, "cannot reconfigure %s: %s", where, strerror(error));
 }
 
 int gpio_line_set(struct gpio_line *l, int value)

@@ -5,7 +5,8 @@
  * chip's line names are read into the chip table once a lookup by name needs
  * them, so finding a line by name is a binary search however many lines the
  * board has. Bias, drive, active-low, initial value and debounce all go into
- * the kernel request itself.
+ * the kernel request itself, and a reload changes any of them, direction
+ * included, in place (gpiod_line_request_reconfigure_lines()).
  */
 #include "gpio.h"
 #include "chiptable.h"
@@ -39,8 +40,10 @@ struct gpio_chips {
 
 struct gpio_line {
 	struct gpiod_line_request *request;
-	struct gpiod_edge_event_buffer *events; /* inputs only, allocated once */
+	struct gpiod_edge_event_buffer *events; /* inputs only */
 	unsigned int offset;
+	struct gpio_chips *chips; /* for messages: it outlives its lines */
+	struct gpio_ref ref;
 };
 
 /* ---- chip discovery ---------------------------------------------------- */
@@ -335,29 +338,41 @@ static int fill_settings(struct gpiod_line_settings *ls, const struct gpio_setti
 	return ret ? -1 : 0;
 }
 
+/* The line config of one line with these settings; NULL with errno. */
+static struct gpiod_line_config *line_config(unsigned int offset, const struct gpio_settings *s)
+{
+	struct gpiod_line_settings *ls = gpiod_line_settings_new();
+	struct gpiod_line_config *lc = gpiod_line_config_new();
+	bool ok = ls && lc && fill_settings(ls, s) == 0 &&
+		  gpiod_line_config_add_line_settings(lc, &offset, 1, ls) == 0;
+	int saved = errno;
+
+	gpiod_line_settings_free(ls); /* the config holds a copy */
+	if (!ok) {
+		gpiod_line_config_free(lc);
+		lc = NULL;
+	}
+	errno = saved;
+	return lc;
+}
+
 /* The kernel request for one line; NULL with errno. */
 static struct gpiod_line_request *request_one(struct gpiod_chip *chip, unsigned int offset,
 					      const struct gpio_settings *s)
 {
-	struct gpiod_line_settings *ls = gpiod_line_settings_new();
-	struct gpiod_line_config *lc = gpiod_line_config_new();
+	struct gpiod_line_config *lc = line_config(offset, s);
 	struct gpiod_request_config *rc = gpiod_request_config_new();
 	struct gpiod_line_request *request = NULL;
 	int saved;
 
-	if (!ls || !lc || !rc)
-		goto out;
-	if (fill_settings(ls, s) < 0)
-		goto out;
-	if (gpiod_line_config_add_line_settings(lc, &offset, 1, ls) < 0)
-		goto out;
-	gpiod_request_config_set_consumer(rc, s->consumer ? s->consumer : DEFAULT_CONSUMER);
-	request = gpiod_chip_request_lines(chip, rc, lc);
-out:
+	if (lc && rc) {
+		gpiod_request_config_set_consumer(rc, s->consumer ? s->consumer
+								  : DEFAULT_CONSUMER);
+		request = gpiod_chip_request_lines(chip, rc, lc);
+	}
 	saved = errno;
 	gpiod_request_config_free(rc);
 	gpiod_line_config_free(lc);
-	gpiod_line_settings_free(ls);
 	errno = saved;
 	return request;
 }
@@ -405,6 +420,8 @@ struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_
 	}
 	chips->requested = true;
 	line->offset = ref->offset;
+	line->chips = chips;
+	line->ref = *ref;
 	line->request = request_one(chips->handles[ref->chip], ref->offset, settings);
 	if (!line->request) {
 		request_error(chips, ref, settings, errno, err, errlen);
@@ -435,6 +452,58 @@ void gpio_line_release(struct gpio_line *line)
 	if (line->request)
 		gpiod_line_request_release(line->request);
 	free(line);
+}
+
+/* The v2 uAPI's set-config changes direction, edge detection and debounce
+ * of a requested line as well as its flags. */
+bool gpio_line_can_reconfigure(const struct gpio_line *line, const struct gpio_settings *to)
+{
+	(void)line;
+	(void)to;
+	return true;
+}
+
+/* Gives the request new settings: 0, or -1 with errno. */
+static int reconfigure_request(struct gpio_line *line, const struct gpio_settings *s)
+{
+	struct gpiod_line_config *lc = line_config(line->offset, s);
+	int ret = lc ? gpiod_line_request_reconfigure_lines(line->request, lc) : -1;
+	int saved = errno;
+
+	gpiod_line_config_free(lc);
+	errno = saved;
+	return ret;
+}
+
+int gpio_line_reconfigure(struct gpio_line *line, const struct gpio_settings *s, char *err,
+			  size_t errlen)
+{
+	struct gpiod_edge_event_buffer *events = line->events;
+	char what[128];
+	int error;
+
+	/* An output becoming an input is ready for its events before it has any. */
+	if (!s->output && !events) {
+		events = gpiod_edge_event_buffer_new(EVENT_BUFFER_SIZE);
+		if (!events || make_nonblocking(gpiod_line_request_get_fd(line->request)) < 0)
+			goto fail;
+	}
+	if (reconfigure_request(line, s) < 0)
+		goto fail;
+	if (s->output && events) {
+		gpiod_edge_event_buffer_free(events);
+		events = NULL;
+	}
+	line->events = events;
+	return 0;
+
+fail:
+	error = errno;
+	if (events && events != line->events)
+		gpiod_edge_event_buffer_free(events);
+	gpio_ref_describe(line->chips, &line->ref, what, sizeof(what));
+	snprintf(err, errlen, "cannot reconfigure %s: %s", what, strerror(error));
+	return -1;
 }
 
 int gpio_line_set(struct gpio_line *line, int value)

@@ -18,41 +18,62 @@ struct line_state *lineset_new(const struct config *cfg)
 	return lines;
 }
 
-static bool same_ref(const struct gpio_ref *a, const struct gpio_ref *b)
+/* "FILE:LINE: name: message", at the line of the entry. */
+static void report(FILE *errors, const struct config *cfg, const struct cfg_line *entry,
+		   const char *message)
 {
-	return a->chip == b->chip && a->offset == b->offset;
+	fprintf(errors, "%s:%d: %s: %s\n", cfg->path, entry->source_line, entry->name, message);
 }
 
-static int compare_refs(const void *pa, const void *pb)
+static int compare_ref(const struct gpio_ref *a, const struct gpio_ref *b)
+{
+	if (a->chip != b->chip)
+		return a->chip < b->chip ? -1 : 1;
+	if (a->offset != b->offset)
+		return a->offset < b->offset ? -1 : 1;
+	return 0;
+}
+
+static int compare_states(const void *pa, const void *pb)
 {
 	const struct line_state *a = *(const struct line_state *const *)pa;
 	const struct line_state *b = *(const struct line_state *const *)pb;
+	int order = compare_ref(&a->ref, &b->ref);
 
-	if (a->ref.chip != b->ref.chip)
-		return a->ref.chip < b->ref.chip ? -1 : 1;
-	if (a->ref.offset != b->ref.offset)
-		return a->ref.offset < b->ref.offset ? -1 : 1;
-	return a < b ? -1 : a > b; /* file order within one line */
+	return order ? order : (a < b ? -1 : a > b); /* file order within one line */
 }
 
-/* Entries that name one GPIO line in two ways (name and offset). Sorted by
- * line, so that a thousand entries are not compared pair by pair. */
+/* Pointers to the resolved states (with held_only: only those that hold
+ * their line), sorted by line, so that lines are matched without comparing
+ * every pair; NULL when out of memory. */
+static struct line_state **sort_by_ref(struct line_state *lines, size_t n, bool held_only,
+				       size_t *count)
+{
+	struct line_state **sorted = calloc(n + 1, sizeof(*sorted));
+
+	*count = 0;
+	if (!sorted)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (lines[i].cfg && (lines[i].gpio || !held_only))
+			sorted[(*count)++] = &lines[i];
+	qsort(sorted, *count, sizeof(*sorted), compare_states);
+	return sorted;
+}
+
+/* Entries that name one GPIO line in two ways (name and offset). */
 static int check_distinct(const struct config *cfg, struct line_state *lines, FILE *errors)
 {
-	struct line_state **sorted = calloc(cfg->n_lines + 1, sizeof(*sorted));
-	size_t n = 0, first = 0;
+	size_t n, first = 0;
+	struct line_state **sorted = sort_by_ref(lines, cfg->n_lines, false, &n);
 	int failures = 0;
 
 	if (!sorted) {
 		fprintf(errors, "%s: out of memory\n", cfg->path);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->n_lines; i++)
-		if (lines[i].cfg) /* resolved */
-			sorted[n++] = &lines[i];
-	qsort(sorted, n, sizeof(*sorted), compare_refs);
 	for (size_t i = 1; i < n; i++) {
-		if (!same_ref(&sorted[i]->ref, &sorted[first]->ref)) {
+		if (compare_ref(&sorted[i]->ref, &sorted[first]->ref) != 0) {
 			first = i;
 			continue;
 		}
@@ -77,7 +98,7 @@ int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 		if (gpio_chips_find(chips, c->chip, c->line_name, c->offset, &lines[i].ref, err,
 				    sizeof(err)) < 0 ||
 		    (check_free && gpio_check_free(chips, &lines[i].ref, err, sizeof(err)) < 0)) {
-			fprintf(errors, "%s:%d: %s: %s\n", cfg->path, c->source_line, c->name, err);
+			report(errors, cfg, c, err);
 			lines[i].cfg = NULL; /* unresolved: skip in the distinct check */
 			failures++;
 			continue;
@@ -126,8 +147,7 @@ int lineset_request(struct gpio_chips *chips, const struct config *cfg,
 	}
 	return 0;
 fail:
-	fprintf(errors, "%s:%d: %s: %s\n", cfg->path, lines[i].cfg->source_line,
-		lines[i].cfg->name, err);
+	report(errors, cfg, lines[i].cfg, err);
 	for (size_t j = 0; j < i; j++) {
 		if (lines[j].fresh) {
 			gpio_line_release(lines[j].gpio);
@@ -145,99 +165,205 @@ void lineset_release(struct line_state *lines, size_t n)
 	}
 }
 
-bool lineset_same_request(const struct line_state *a, const struct line_state *b)
-{
-	const struct cfg_line *x = a->cfg, *y = b->cfg;
-
-	return same_ref(&a->ref, &b->ref) && x->output == y->output &&
-	       x->active_low == y->active_low && x->drive == y->drive && x->bias == y->bias &&
-	       x->debounce_ms == y->debounce_ms;
-}
-
 /* --- reload --- */
 
-/* Moves every line whose request would not change from old to next, with
- * its value, so that reloading leaves it untouched. */
-static void hand_over_lines(const struct config *oc, struct line_state *old,
-			    const struct config *nc, struct line_state *next)
-{
-	for (size_t i = 0; i < nc->n_lines; i++) {
-		for (size_t j = 0; j < oc->n_lines; j++) {
-			struct line_state *o = &old[j], *n = &next[i];
+/* What a reload does with a line that both the running and the next mapping
+ * use. */
+enum handover {
+	HAND_OVER,    /* same settings: passes to next untouched, with its value */
+	RECONFIGURE,  /* given its new settings in place */
+	REQUEST_ANEW, /* released by old, then requested by next */
+};
 
-			if (o->gpio && lineset_same_request(o, n)) {
-				n->gpio = o->gpio;
-				n->value = o->value;
-				o->gpio = NULL;
-				break;
-			}
+struct pair {
+	struct line_state *old, *next;
+	enum handover how;
+	bool touched; /* reconfigured (or tried): a failed switch sets it back */
+};
+
+struct reload {
+	struct gpio_chips *chips;
+	const struct config *oc, *nc;
+	struct line_state *old, *next;
+	struct pair *pairs; /* in the order of the lines */
+	size_t n_pairs;
+	FILE *errors;
+};
+
+static bool same_settings(const struct cfg_line *x, const struct cfg_line *y)
+{
+	return x->output == y->output && x->active_low == y->active_low && x->drive == y->drive &&
+	       x->bias == y->bias && x->debounce_ms == y->debounce_ms;
+}
+
+/* Pairs each line old holds with next's entry for the same line: both sorted
+ * by line and walked together, so that reloading a thousand lines is not a
+ * million comparisons. 0, or -1 when out of memory. */
+static int pair_lines(struct reload *r)
+{
+	size_t n_old, n_next, i = 0, j = 0;
+	struct line_state **old = sort_by_ref(r->old, r->oc->n_lines, true, &n_old);
+	struct line_state **next = sort_by_ref(r->next, r->nc->n_lines, false, &n_next);
+	int rc = -1;
+
+	r->pairs = calloc(n_next + 1, sizeof(*r->pairs));
+	if (!old || !next || !r->pairs)
+		goto out;
+	while (i < n_old && j < n_next) {
+		int order = compare_ref(&old[i]->ref, &next[j]->ref);
+
+		if (order == 0)
+			r->pairs[r->n_pairs++] = (struct pair){ .old = old[i], .next = next[j] };
+		i += order <= 0;
+		j += order >= 0;
+	}
+	rc = 0;
+out:
+	free(old);
+	free(next);
+	return rc;
+}
+
+static enum handover how_to_pass(const struct line_state *old, const struct line_state *next)
+{
+	struct gpio_settings s;
+
+	if (same_settings(old->cfg, next->cfg))
+		return HAND_OVER;
+	settings_of(next, &s);
+	return gpio_line_can_reconfigure(old->gpio, &s) ? RECONFIGURE : REQUEST_ANEW;
+}
+
+/* Decides how each line passes; hands the unchanged ones over and keeps the
+ * changed ones out of next's first lineset_request(). An output that stays
+ * an output keeps its logical value, however it passes. */
+static void hand_over_lines(struct reload *r)
+{
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		struct pair *p = &r->pairs[i];
+
+		if (p->old->cfg->output && p->next->cfg->output)
+			p->next->value = p->old->value;
+		p->how = how_to_pass(p->old, p->next);
+		if (p->how != HAND_OVER) {
+			p->next->deferred = true;
+			continue;
 		}
+		p->next->gpio = p->old->gpio;
+		p->next->value = p->old->value;
+		p->old->gpio = NULL;
 	}
 }
 
-/* Undoes hand_over_lines() for a reload that failed. */
-static void hand_back_lines(const struct config *oc, struct line_state *old,
-			    const struct config *nc, struct line_state *next)
+/* Gives the changed lines that allow it their new settings, moving them from
+ * old to next. 0, or -1 at the first the kernel refuses. */
+static int reconfigure_lines(struct reload *r)
 {
-	for (size_t i = 0; i < nc->n_lines; i++) {
-		for (size_t j = 0; j < oc->n_lines && next[i].gpio; j++) {
-			if (!old[j].gpio && lineset_same_request(&old[j], &next[i])) {
-				old[j].gpio = next[i].gpio;
-				next[i].gpio = NULL;
-			}
+	struct gpio_settings s;
+	char err[256];
+
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		struct pair *p = &r->pairs[i];
+		struct line_state *n = p->next;
+
+		if (p->how != RECONFIGURE)
+			continue;
+		n->gpio = p->old->gpio;
+		p->old->gpio = NULL;
+		p->touched = true;
+		settings_of(n, &s);
+		if (gpio_line_reconfigure(n->gpio, &s, err, sizeof(err)) < 0) {
+			report(r->errors, r->nc, n->cfg, err);
+			return -1;
+		}
+		if (!s.output)
+			n->value = gpio_line_get(n->gpio) > 0;
+	}
+	return 0;
+}
+
+/* The changed lines that cannot be reconfigured: old lets them go, next
+ * requests them. The one step that can leave a line unheld for a moment. */
+static int request_lines_anew(struct reload *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		struct pair *p = &r->pairs[i];
+
+		if (p->how != REQUEST_ANEW)
+			continue;
+		gpio_line_release(p->old->gpio);
+		p->old->gpio = NULL;
+		p->next->deferred = false;
+		any = true;
+	}
+	return any ? lineset_request(r->chips, r->nc, r->next, r->errors) : 0;
+}
+
+/* A reconfigured line back to old's settings and value; one that will not go
+ * back is released, for old to request it anew. */
+static void reconfigure_back(struct reload *r, struct pair *p)
+{
+	struct gpio_settings s;
+	char err[256];
+
+	settings_of(p->old, &s);
+	if (gpio_line_reconfigure(p->next->gpio, &s, err, sizeof(err)) == 0)
+		return;
+	report(r->errors, r->oc, p->old->cfg, err);
+	gpio_line_release(p->next->gpio);
+	p->next->gpio = NULL;
+}
+
+/* Back to the running mapping after a failed switch: what was reconfigured
+ * gets its settings back, what was handed over returns to old, next gives up
+ * what it requested and old requests anew what it let go. */
+static void restore_old_lines(struct reload *r)
+{
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		struct pair *p = &r->pairs[i];
+
+		if (p->touched)
+			reconfigure_back(r, p);
+		if (p->how != REQUEST_ANEW && p->next->gpio) {
+			p->old->gpio = p->next->gpio;
+			p->next->gpio = NULL;
 		}
 	}
-}
-
-static bool holds(const struct config *cfg, const struct line_state *lines,
-		  const struct gpio_ref *ref)
-{
-	for (size_t i = 0; i < cfg->n_lines; i++)
-		if (lines[i].gpio && same_ref(&lines[i].ref, ref))
-			return true;
-	return false;
-}
-
-/* Lines of next that old holds with other settings: they can only be
- * requested anew once old has let them go. */
-static void defer_changed_lines(const struct config *oc, const struct line_state *old,
-				const struct config *nc, struct line_state *next, bool defer)
-{
-	for (size_t i = 0; i < nc->n_lines; i++)
-		next[i].deferred = defer && !next[i].gpio && holds(oc, old, &next[i].ref);
-}
-
-/* Back to the running mapping after a failed switch: next gives up what it
- * requested, old gets back what it handed over or released. */
-static void restore_old_lines(struct gpio_chips *chips, const struct config *oc,
-			      struct line_state *old, const struct config *nc,
-			      struct line_state *next, FILE *errors)
-{
-	hand_back_lines(oc, old, nc, next);
-	lineset_release(next, nc->n_lines);
-	if (lineset_request(chips, oc, old, errors) < 0)
-		fprintf(errors, "%s: could not restore every line of the running mapping\n",
-			oc->path);
+	lineset_release(r->next, r->nc->n_lines);
+	if (lineset_request(r->chips, r->oc, r->old, r->errors) < 0)
+		fprintf(r->errors, "%s: could not restore every line of the running mapping\n",
+			r->oc->path);
 }
 
 int lineset_switch(struct gpio_chips *chips, const struct config *oc, struct line_state *old,
 		   const struct config *nc, struct line_state *next, FILE *errors)
 {
-	int rc;
+	struct reload r = {
+		.chips = chips, .oc = oc, .nc = nc, .old = old, .next = next, .errors = errors,
+	};
+	int rc = -1;
 
-	hand_over_lines(oc, old, nc, next);
-	defer_changed_lines(oc, old, nc, next, true);
-	rc = lineset_request(chips, nc, next, errors);
-	defer_changed_lines(oc, old, nc, next, false);
-	if (rc < 0) {
-		restore_old_lines(chips, oc, old, nc, next, errors);
-		return -1;
+	if (pair_lines(&r) < 0) {
+		fprintf(errors, "%s: out of memory\n", nc->path);
+		goto out;
 	}
-	lineset_release(old, oc->n_lines);
-	if (lineset_request(chips, nc, next, errors) == 0)
-		return 0;
-	/* The kernel refused a changed line's new settings: the one case that
-	 * releases and restores lines. */
-	restore_old_lines(chips, oc, old, nc, next, errors);
-	return -1;
+	hand_over_lines(&r);
+	/* Lines new to next first, while old still holds everything: a refusal
+	 * (a line another program holds) then touches no line. */
+	rc = lineset_request(chips, nc, next, errors);
+	if (rc == 0)
+		rc = reconfigure_lines(&r);
+	if (rc == 0)
+		rc = request_lines_anew(&r);
+	if (rc < 0)
+		restore_old_lines(&r);
+	else
+		lineset_release(old, oc->n_lines); /* what next does not use */
+out:
+	for (size_t i = 0; i < nc->n_lines; i++)
+		next[i].deferred = false;
+	free(r.pairs);
+	return rc;
 }

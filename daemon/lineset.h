@@ -2,8 +2,10 @@
 /* lineset: the GPIO side of a mapping: find every configured line, check it,
  * request it and give it back. Used for --check, at start and on reload.
  *
- * Problems are written to the errors stream as "FILE:LINE: message", with
- * the line of the mapping file that names the GPIO line. */
+ * Ownership: lineset_new()'s array is the caller's, freed with free() once
+ * lineset_release() gave its lines back; the states borrow their config.
+ * Problems are written to the errors stream as "FILE:LINE: name: message",
+ * with the line of the mapping file that names the GPIO line. */
 #ifndef GPIO2MQTT_LINESET_H
 #define GPIO2MQTT_LINESET_H
 
@@ -41,16 +43,18 @@ int lineset_request(struct gpio_chips *chips, const struct config *cfg,
 
 void lineset_release(struct line_state *lines, size_t n);
 
-/* Whether a could be handed over to b without touching the line. */
-bool lineset_same_request(const struct line_state *a, const struct line_state *b);
-
 /* Reload: gives next (fresh from lineset_new() and lineset_resolve()) its
- * lines. A line whose request would not change passes from old to next with
- * its value, untouched; lines new to next are requested while old still
- * holds everything, so that a refusal touches no line; only then are the
- * lines next does not use released and the changed ones requested anew.
+ * lines. Lines are matched by chip and offset. A line whose settings do not
+ * change passes from old to next with its value, untouched. Lines new to
+ * next are requested while old still holds everything, so that a refusal
+ * touches no line. Changed lines are then reconfigured in place where the
+ * libgpiod generation allows (gpio_line_can_reconfigure()); only the others
+ * are released and requested anew, after the rest succeeded. An output that
+ * stays an output keeps its logical value. Lines next does not use are
+ * released last.
  * 0: old holds no line. -1 (problems written to errors): next holds none
- * and old holds what it held before. */
+ * and old holds what it held before, with its settings and values (what was
+ * reconfigured is set back, what was released is requested again). */
 int lineset_switch(struct gpio_chips *chips, const struct config *old_cfg,
 		   struct line_state *old, const struct config *next_cfg,
 		   struct line_state *next, FILE *errors);

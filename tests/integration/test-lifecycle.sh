@@ -140,6 +140,34 @@ check "SIGHUP back to a topic of its own: the wildcard is dropped" wait_for 3 \
 check "SIGHUP back to a topic of its own: nothing else arrives" \
 	not grep -q "no output listens on \"$BASE/output/nosuch2/set\"" "$DAEMON_LOG"
 
+# --- SIGHUP that changes only an output's settings -----------------------
+# The line is reconfigured in place, with both libgpiod generations: the
+# kernel's line-info watch sees its settings change and never a release, so
+# no other program can take it in between. Its logical value stays on.
+watch=$LOG_DIR/led-watch.txt
+: >"$watch"
+python3 "$(dirname "$0")/line_watch.py" "$CHIP" "$LED" "$watch" &
+track $!
+check "settings-only SIGHUP: the LED's line-info is watched" \
+	wait_for 5 grep -qx watching "$watch"
+check "settings-only SIGHUP: the LED is on before" wait_for 3 set_to led on "$LED" 1
+write_conf <<'CONF'
+outputs = (
+  { name = "led"; line = "LED"; active_low = true; },
+  { name = "lamp"; line = "LAMP"; command_topic = "public/lamp"; }
+);
+inputs = ( { name = "button"; line = "BUTTON"; bias = "pull-up"; active_low = true; } );
+CONF
+kill -HUP "$DAEMON_PID"
+check "settings-only SIGHUP: the LED is reconfigured" wait_for 10 grep -q '^config' "$watch"
+check "settings-only SIGHUP: the LED is never released" not grep -q '^released' "$watch"
+check "settings-only SIGHUP: gpio2mqtt keeps the LED" \
+	not grep -qv -e '^watching$' -e 'consumer=gpio2mqtt ' "$watch"
+check "settings-only SIGHUP: still on, the wire low under active_low" \
+	wait_for 3 sim_is "$CHIP" "$LED" 0
+check "settings-only SIGHUP: off drives the wire high" wait_for 3 set_to led off "$LED" 1
+diag "line-info changes of the LED: $(grep -v '^watching$' "$watch" | tr '\n' ';')"
+
 # --- SIGTERM: offline, exit 0 --------------------------------------------
 : >"$msgs"
 kill -TERM "$DAEMON_PID"

@@ -12,9 +12,11 @@ int main(void)
 
 	srunner_add_suite(runner, topic_table_suite());
 	srunner_add_suite(runner, linenames_suite());
+	srunner_add_suite(runner, lineset_suite());
 	srunner_add_suite(runner, chiptable_suite());
 	srunner_add_suite(runner, backoff_suite());
 	srunner_add_suite(runner, broker_suite());
+	srunner_add_suite(runner, bridge_suite());
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, config_oom_suite());
 	srunner_add_suite(runner, hints_suite());

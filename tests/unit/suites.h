@@ -6,12 +6,14 @@
 #include <check.h>
 
 Suite *backoff_suite(void);
+Suite *bridge_suite(void);
 Suite *broker_suite(void);
 Suite *chiptable_suite(void);
 Suite *config_suite(void);
 Suite *config_oom_suite(void);
 Suite *hints_suite(void);
 Suite *linenames_suite(void);
+Suite *lineset_suite(void);
 Suite *topic_table_suite(void);
 Suite *notify_suite(void);
 Suite *payload_suite(void);
