@@ -89,19 +89,9 @@ int chip_table_add_line(struct chip_table *t, size_t chip, unsigned int offset,
 	return line_names_add(t->names, name, chip, offset);
 }
 
-size_t chip_table_count(const struct chip_table *t)
-{
-	return t->count;
-}
-
 const char *chip_table_name(const struct chip_table *t, size_t chip)
 {
 	return t->chips[chip].name;
-}
-
-const char *chip_table_label(const struct chip_table *t, size_t chip)
-{
-	return t->chips[chip].label;
 }
 
 unsigned int chip_table_num_lines(const struct chip_table *t, size_t chip)

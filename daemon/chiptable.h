@@ -32,9 +32,7 @@ int chip_table_add_chip(struct chip_table *t, const char *name, const char *labe
 int chip_table_add_line(struct chip_table *t, size_t chip, unsigned int offset,
 			const char *name);
 
-size_t chip_table_count(const struct chip_table *t);
 const char *chip_table_name(const struct chip_table *t, size_t chip);   /* "gpiochip0" */
-const char *chip_table_label(const struct chip_table *t, size_t chip);  /* "pinctrl-rp1" */
 unsigned int chip_table_num_lines(const struct chip_table *t, size_t chip);
 
 /* Finds a line. chip may be NULL (every chip), a name, a path (symbolic

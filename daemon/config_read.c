@@ -242,7 +242,7 @@ void cfg_expand_vars(struct reader *r, const config_setting_t *group, const char
 
 /* --- checks on values --- */
 
-bool cfg_valid_topic(const char *t)
+static bool valid_topic(const char *t)
 {
 	size_t len = strlen(t);
 
@@ -253,7 +253,7 @@ bool cfg_valid_topic(const char *t)
 void cfg_check_topic(struct reader *r, const config_setting_t *group, const char *key,
 			const char *topic)
 {
-	if (topic && !cfg_valid_topic(topic))
+	if (topic && !valid_topic(topic))
 		cfg_fail_at(r, cfg_key_line(group, key),
 			"'%s' \"%s\" is not a valid topic (empty, too long, or has + or #)", key,
 			topic);

@@ -72,7 +72,6 @@ void cfg_check_keys(struct reader *r, const config_setting_t *group, const char 
 void cfg_expand_vars(struct reader *r, const config_setting_t *group, const char *key,
 		     char **s);
 
-bool cfg_valid_topic(const char *t);
 void cfg_check_topic(struct reader *r, const config_setting_t *group, const char *key,
 		     const char *topic);
 bool cfg_printable(const char *s);
