@@ -190,7 +190,7 @@ START_TEST(test_many_lines)
 {
 	struct line_names *n = line_names_new();
 	struct line_name_hit hits[CHIPS];
-	char name[16];
+	char name[48]; /* room for any size_t and unsigned: -Wformat-truncation */
 
 	for (size_t chip = CHIPS; chip-- > 0;) {
 		for (unsigned int off = 0; off < LINES_PER_CHIP; off++) {
