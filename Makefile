@@ -9,8 +9,13 @@
 #   make dist       the upstream tarball, build/gpio2mqtt-VERSION.tar.gz
 #   make deb        the Debian source and binary packages, into build/deb
 #                   (see debian/), checked with lintian
+#   make deb ARCH=arm64|armhf|amd64 [SUITE=bookworm|trixie]
+#                   the same for that architecture and Debian release, built
+#                   in a cached build chroot, into build/deb/SUITE-ARCH
 #   make e2e        install and use that package on booted Debian bookworm
 #                   and trixie under the test kernel
+#   make e2e-arm    the arm64 and armhf packages installed and used on an
+#                   emulated arm64 board (qemu-system-aarch64) running bookworm
 #
 # Build against another libgpiod by pointing PKG_CONFIG_PATH at its .pc file
 # and O= at a build directory of its own (see docs/building.md).
@@ -54,10 +59,12 @@ override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 # What the unit tests link: everything but the two modules that touch a GPIO
 # chip or a broker (the tests put an in-memory GPIO backend and a recording
 # MQTT client in their place, tests/unit/) and main().
-UNIT_TESTED_SRCS = config.c config_read.c config_mqtt.c hints.c template.c topics.c topic_table.c \
+UNIT_TESTED_SRCS = config.c config_read.c config_mqtt.c config_ha.c hints.c template.c topics.c \
+	topic_table.c board.c ha_discovery.c \
 	subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c \
-	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c bridge.c
-DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) mqtt.c mqtt_ends.c mqtt_keepalive.c main.c
+	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c press.c bridge.c \
+	statefile.c
+DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) mqtt.c mqtt_ends.c mqtt_keepalive.c forget.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
 UNIT_TESTED_OBJS = $(addprefix $(O)/,$(UNIT_TESTED_SRCS:.c=.o))
 
@@ -98,10 +105,23 @@ dist:
 # Built from the upstream tarball and debian/, so the tree stays as it is.
 DEB_DIR   ?= build/deb
 
+# make deb ARCH=... [SUITE=...]: another architecture or Debian release,
+# cross-built in a chroot (tests/arm/cross-deb.sh); this machine's packages
+# and apt sources stay as they are.
+ARCH      ?=
+SUITE     ?= $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
+
 deb:
+ifeq ($(ARCH),)
 	tests/e2e/build-deb.sh $(DEB_DIR)
+else
+	tests/arm/cross-deb.sh $(SUITE) $(ARCH) $(DEB_DIR)/$(SUITE)-$(ARCH)
+endif
 
 e2e:
 	tests/e2e/run.sh
 
-.PHONY: all install clean dist deb e2e
+e2e-arm:
+	tests/arm/run.sh
+
+.PHONY: all install clean dist deb e2e e2e-arm

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "board.h"
 #include "clock.h"
 #include "exit_status.h"
+#include "ha_discovery.h"
 #include "gpio.h"
 #include "input.h"
 #include "log.h"
@@ -21,6 +23,8 @@
 #include "plan.h"
 #include "problems.h"
 #include "publish.h"
+#include "statefile.h"
+#include "topics.h"
 
 /* Wide enough that a classroom of boards spreads out when the broker comes
  * back (see backoff.c). */
@@ -49,8 +53,19 @@ struct bridge {
 	int mqtt_watched_fd; /* the socket the loop watches, -1 for none */
 	struct backoff backoff;
 	struct problems problems; /* of the mapping being loaded */
+	struct statefile *statefile; /* the running mapping's state_file */
 	long long connected_ms; /* when the broker accepted us, 0 while not */
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
+	struct board board;
+	struct ha_messages announce; /* <base>/info and discovery, for the publisher */
+	/* Answered besides commands: state queries <base>/output/+/get and
+	 * <base>/input/+/get, and Home Assistant's birth on <prefix>/status. */
+	char *queries[3];
+	size_t n_queries;
+	char *birth_topic; /* one of queries; NULL without discovery */
+	char **subscribed; /* the plan's filters and the queries, as last subscribed */
+	struct timer resync; /* Home Assistant's birth: everything again, a little later */
+	unsigned int seed;
 };
 
 void bridge_signals(sigset_t *mask)
@@ -61,10 +76,42 @@ void bridge_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
+static void free_queries(struct bridge *b)
+{
+	for (size_t i = 0; i < b->n_queries; i++)
+		free(b->queries[i]);
+	b->n_queries = 0;
+	b->birth_topic = NULL;
+}
+
+/* What the running plan says about itself (info, discovery) and the
+ * queries it answers. */
+static void announce_plan(struct bridge *b)
+{
+	const struct config *cfg = &b->plan.cfg;
+	bool ok;
+
+	ha_messages_free(&b->announce);
+	if (ha_announcements(cfg, &b->board, gpio_version_runtime(), &b->announce) < 0)
+		log_error("out of memory: no info and discovery messages");
+	publish_announcements(&b->publisher, &b->announce);
+	free_queries(b);
+	b->queries[b->n_queries++] = topics_query_wildcard(cfg->mqtt.base_topic, true);
+	b->queries[b->n_queries++] = topics_query_wildcard(cfg->mqtt.base_topic, false);
+	if (cfg->ha.discovery)
+		b->birth_topic = b->queries[b->n_queries++] = ha_birth_topic(&cfg->ha);
+	ok = b->queries[0] && b->queries[1] && (!cfg->ha.discovery || b->birth_topic);
+	if (!ok) {
+		log_error("out of memory: no state queries and Home Assistant births");
+		free_queries(b);
+	}
+}
+
 /* The running plan's lines and topics, to whoever reads them. */
 static void use_plan(struct bridge *b)
 {
 	publish_mapping(&b->publisher, &b->plan.cfg, b->plan.lines);
+	announce_plan(b);
 }
 
 /* --- the broker connection --- */
@@ -91,11 +138,31 @@ static void connect_now(struct bridge *b)
 	start_keepalive(b); /* keep-alive also bounds the wait for CONNACK */
 }
 
-static void subscribe(struct bridge *b)
+/* The plan's filters and the queries, in one request (the client reads
+ * one SUBACK at a time). 0 when a SUBACK is coming. */
+static int send_subscriptions(struct bridge *b)
 {
 	const struct subscriptions *s = &b->plan.subs;
-	bool suback_coming = s->n && mqtt_subscribe(b->mqtt, s->filters, s->n,
-						      b->plan.cfg.mqtt.qos) == 0;
+	size_t n = s->n + b->n_queries;
+	char **all = calloc(n + 1, sizeof(char *));
+	int rc;
+
+	if (!all) {
+		log_error("cannot subscribe: out of memory");
+		return -1;
+	}
+	memcpy(all, s->filters, s->n * sizeof(char *));
+	memcpy(all + s->n, b->queries, b->n_queries * sizeof(char *));
+	/* Also when empty: the filters a SUBACK is being read against go. */
+	rc = mqtt_subscribe(b->mqtt, all, n, b->plan.cfg.mqtt.qos);
+	free(b->subscribed);
+	b->subscribed = all;
+	return n ? rc : -1;
+}
+
+static void subscribe(struct bridge *b)
+{
+	bool suback_coming = send_subscriptions(b) == 0;
 
 	publish_connected(&b->publisher, suback_coming);
 }
@@ -106,6 +173,7 @@ static void on_connected(void *ctx)
 
 	if (!b->connected_ms)
 		b->connected_ms = clock_now_ms();
+	output_broker_back(&b->outputs);
 	subscribe(b);
 	start_keepalive(b); /* the broker may have set a shorter keep-alive */
 }
@@ -123,6 +191,7 @@ static void on_disconnected(void *ctx, bool retry_at_once)
 		backoff_reset(&b->backoff);
 	b->connected_ms = 0;
 	publish_disconnected(&b->publisher);
+	output_broker_lost(&b->outputs);
 	loop_timer_stop(b->loop, &b->keepalive);
 	if (retry_at_once)
 		loop_timer_start(b->loop, &b->reconnect, 0); /* from the loop, not here */
@@ -130,17 +199,79 @@ static void on_disconnected(void *ctx, bool retry_at_once)
 		schedule_reconnect(b);
 }
 
+/* Home Assistant (re)started: discovery and every state again once the
+ * timer fires, at a random moment so that a house of boards spreads out. */
+static void on_birth(struct bridge *b)
+{
+	unsigned int most = (unsigned int)b->plan.cfg.ha.resync_delay_ms, least = most / 3;
+	unsigned int delay = least + (unsigned int)rand_r(&b->seed) % (most - least + 1);
+
+	log_info("Home Assistant is online: discovery and states in %u ms", delay);
+	loop_timer_start(b->loop, &b->resync, delay);
+}
+
+static void on_resync_timer(struct timer *t, void *ctx)
+{
+	(void)t;
+	publish_resync(&((struct bridge *)ctx)->publisher);
+}
+
+/* An empty message on <base>/output/<name>/get: that state again. */
+static void answer_state_query(struct bridge *b, const char *topic, const char *name,
+			       bool output, const void *payload, size_t len)
+{
+	const struct config *cfg = &b->plan.cfg;
+	size_t first = output ? 0 : cfg->n_outputs, end = output ? cfg->n_outputs : cfg->n_lines;
+
+	for (size_t i = first; i < end; i++) {
+		if (strcmp(cfg->lines[i].name, name) != 0)
+			continue;
+		if (len)
+			publish_ignored(&b->publisher, topic, payload, len,
+					"a state query has no payload");
+		else
+			publish_state(&b->publisher, &b->plan.lines[i]);
+		return;
+	}
+	log_debug("state query for \"%s\", which is not mapped", name);
+}
+
+/* Whether topic is a query (answered) rather than a command. */
+static bool answer_query(struct bridge *b, const char *topic, const void *payload, size_t len,
+			 bool retained)
+{
+	char name[256];
+	bool output;
+
+	if (b->birth_topic && strcmp(topic, b->birth_topic) == 0) {
+		bool online = len == strlen(TOPICS_ONLINE) && !memcmp(payload, TOPICS_ONLINE, len);
+
+		/* A retained birth is old news: the connection got everything. */
+		if (online && !retained)
+			on_birth(b);
+		return true;
+	}
+	if (!topics_query_name(b->plan.cfg.mqtt.base_topic, topic, &output, name, sizeof(name)))
+		return false;
+	if (!retained)
+		answer_state_query(b, topic, name, output, payload, len);
+	return true;
+}
+
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len,
 		       bool retained)
 {
 	struct bridge *b = ctx;
-	struct line_state *l = plan_output_for(&b->plan, topic, strlen(topic));
+	struct output *o;
 
-	if (!l) {
+	if (answer_query(b, topic, payload, len, retained))
+		return;
+	o = plan_output_for(&b->plan, topic, strlen(topic));
+	if (!o) {
 		log_debug("no output listens on \"%s\"", topic);
 		return;
 	}
-	output_message(&b->outputs, l, topic, payload, len, retained);
+	output_message(o, topic, payload, len, retained);
 }
 
 /* A broker whose rules allow only exact filters refuses the wildcard: from
@@ -150,6 +281,15 @@ static void on_subscription_refused(void *ctx, const char *filter)
 	struct bridge *b = ctx;
 	struct plan *p = &b->plan;
 
+	for (size_t i = 0; i < b->n_queries; i++)
+		if (strcmp(filter, b->queries[i]) == 0) {
+			log_warning("the broker refused the subscription to \"%s\": %s", filter,
+				    b->queries[i] == b->birth_topic
+					    ? "discovery follows connections only, not Home "
+					      "Assistant's restarts"
+					    : "state queries are not answered");
+			return;
+		}
 	if (!p->subs.wildcard || strcmp(filter, p->subs.wildcard) != 0) {
 		log_error("the broker refused the subscription to \"%s\" (not allowed by its "
 			  "access rules?)",
@@ -163,8 +303,7 @@ static void on_subscription_refused(void *ctx, const char *filter)
 	subscriptions_free(&p->subs);
 	if (subscriptions_plan(&p->subs, &p->cfg, false) < 0)
 		log_error("out of memory");
-	/* Also when empty: the filters the SUBACK is being read against are gone. */
-	mqtt_subscribe(b->mqtt, p->subs.filters, p->subs.n, p->cfg.mqtt.qos);
+	send_subscriptions(b);
 }
 
 static void on_reconnect_timer(struct timer *t, void *ctx)
@@ -202,7 +341,8 @@ static void prepare_poll(void *ctx)
 	struct bridge *b = ctx;
 	int fd;
 
-	publish_owed_states(&b->publisher);
+	if (publish_owed_states(&b->publisher))
+		input_publish_counts(b->plan.inputs);
 	fd = mqtt_fd(b->mqtt);
 	if (b->mqtt_watched_fd >= 0 && b->mqtt_watched_fd != fd)
 		loop_unwatch(b->loop, b->mqtt_watched_fd);
@@ -244,6 +384,7 @@ static int replace_client(struct bridge *b, const struct config *cfg)
 	b->mqtt = m;
 	publish_use(&b->publisher, m);
 	b->connected_ms = 0;
+	output_broker_lost(&b->outputs); /* until the new broker accepts us */
 	loop_timer_stop(b->loop, &b->keepalive);
 	loop_timer_stop(b->loop, &b->reconnect);
 	connect_now(b);
@@ -307,6 +448,18 @@ static void report_refusal(struct bridge *b, const char *what, const char *outco
 
 /* The lines are switched; now the broker, if it changed (the old one hears
  * "offline" on the old status topic), and the topics. */
+/* Around the new discovery: what the reload dropped leaves Home Assistant,
+ * and a change of discovery_mode is handed over (kept until the broker is
+ * back, if it is away). */
+static void retract_dropped(struct bridge *b, const struct config *old)
+{
+	struct ha_messages before, after;
+
+	if (ha_retractions(old, &b->plan.cfg, &b->board, &before, &after) < 0)
+		log_error("out of memory: Home Assistant keeps the entities the reload dropped");
+	publish_retractions(&b->publisher, &before, &after);
+}
+
 static void switch_plan(struct bridge *b, struct plan *next)
 {
 	bool same_broker = config_mqtt_equal(&b->plan.cfg.mqtt, &next->cfg.mqtt);
@@ -316,16 +469,46 @@ static void switch_plan(struct bridge *b, struct plan *next)
 		log_error("the new broker settings could not be applied");
 	b->plan = *next;
 	use_plan(b);
+	retract_dropped(b, &old.cfg);
+	/* Before the old plan is freed: pending pulses and blinks carry on. */
+	output_take_over(&b->outputs, b->plan.outputs, b->plan.cfg.n_outputs, old.outputs,
+			 old.cfg.n_outputs);
 	if (same_broker && mqtt_is_connected(b->mqtt)) {
 		subscribe(b);
 		drop_old_subscriptions(b, &old, &b->plan);
 	}
+	input_setup(&b->inputs, &b->plan, &old); /* counts and presses carry on */
 	plan_free(&old);
 	watch_inputs(b, &b->plan);
 }
 
+/* The state file p names: the running one when the path stays, else opened
+ * (and read). NULL when out of memory (logged). */
+static struct statefile *open_state_file(struct bridge *b, const struct plan *p)
+{
+	struct statefile *sf;
+
+	if (b->statefile && strcmp(b->plan.cfg.state_file, p->cfg.state_file) == 0)
+		return b->statefile;
+	sf = statefile_open(p->cfg.state_file, b->loop);
+	if (!sf)
+		log_error("cannot open the state file %s: out of memory", p->cfg.state_file);
+	return sf;
+}
+
+/* sf is the running mapping's from now on; the one it replaces is written
+ * and closed. */
+static void use_state_file(struct bridge *b, struct statefile *sf)
+{
+	if (sf == b->statefile)
+		return;
+	statefile_close(b->statefile);
+	b->statefile = sf;
+}
+
 void bridge_reload(struct bridge *b)
 {
+	struct statefile *sf;
 	struct plan next;
 
 	log_info("reloading %s", b->path);
@@ -335,13 +518,20 @@ void bridge_reload(struct bridge *b)
 		report_refusal(b, "reload failed", "the running mapping stays in place");
 		return;
 	}
-	if (switch_lines(b, &b->plan, &next) < 0) {
+	sf = open_state_file(b, &next);
+	if (sf)
+		lineset_attach_state(next.lines, next.cfg.n_lines, sf);
+	if (!sf || switch_lines(b, &b->plan, &next) < 0) {
 		report_refusal(b, "reload failed", "the running mapping stays in place");
 		plan_free(&next);
+		if (sf != b->statefile)
+			statefile_close(sf);
 		return;
 	}
 	problems_log(&b->problems);
 	switch_plan(b, &next);
+	use_state_file(b, sf);
+	lineset_note_states(b->plan.lines, b->plan.cfg.n_lines);
 	log_info("reloaded: %zu outputs, %zu inputs", b->plan.cfg.n_outputs,
 		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs);
 }
@@ -397,6 +587,7 @@ static int open_fds(struct bridge *b)
 	b->loop = loop_new();
 	b->notify = notify_new();
 	b->inputs.loop = b->loop;
+	b->outputs.loop = b->loop;
 	if (b->signal_fd < 0 || !b->loop || !b->notify ||
 	    loop_watch(b->loop, b->signal_fd, POLLIN, on_signal, b) < 0)
 		return -1;
@@ -421,6 +612,9 @@ static struct bridge *bridge_alloc(const char *path)
 	timer_init(&b->keepalive, on_keepalive_timer, b);
 	timer_init(&b->reconnect, on_reconnect_timer, b);
 	timer_init(&b->watchdog, on_watchdog_timer, b);
+	timer_init(&b->resync, on_resync_timer, b);
+	b->seed = (unsigned int)getpid() ^ (unsigned int)clock_now_ms();
+	board_read(&b->board);
 	b->path = strdup(path);
 	if (!b->path) {
 		free(b);
@@ -441,11 +635,19 @@ static int load_first_plan(struct bridge *b, const char *path)
 		report_refusal(b, "not starting", "fix the mapping and start again");
 		return -1;
 	}
+	/* Before the lines: "restore" starts them at the saved state. */
+	b->statefile = open_state_file(b, &b->plan);
+	if (!b->statefile) {
+		report_refusal(b, "not starting", "out of memory");
+		return -1;
+	}
+	lineset_attach_state(b->plan.lines, b->plan.cfg.n_lines, b->statefile);
 	requested = clock_now_us();
 	if (lineset_request(b->chips, &b->plan.cfg, b->plan.lines, b->problems.stream) < 0) {
 		report_refusal(b, "not starting", "the lines could not be requested");
 		return -1;
 	}
+	lineset_note_states(b->plan.lines, b->plan.cfg.n_lines);
 	problems_log(&b->problems);
 	config_describe_nodes(&b->plan.cfg.mqtt, nodes, sizeof(nodes));
 	log_info("%zu outputs and %zu inputs ready in %.1f ms (reading the mapping %.1f ms, "
@@ -481,6 +683,10 @@ struct bridge *bridge_new(const char *path, int *status)
 	if (!b->mqtt)
 		goto fail;
 	publish_use(&b->publisher, b->mqtt);
+	output_take_over(&b->outputs, b->plan.outputs, b->plan.cfg.n_outputs, NULL, 0);
+	output_broker_lost(&b->outputs); /* until the first connection */
+	if (input_setup(&b->inputs, &b->plan, NULL) < 0)
+		goto fail;
 	watch_inputs(b, &b->plan);
 	plan_describe(&b->plan, b->chips);
 	return b;
@@ -505,6 +711,7 @@ int bridge_run(struct bridge *b)
 		log_error("event loop failed: %s", strerror(errno));
 		status = EXIT_RUNTIME;
 	}
+	statefile_flush(b->statefile); /* what the last commands changed, first */
 	say_goodbye(b);
 	return status;
 }
@@ -521,10 +728,15 @@ void bridge_free(struct bridge *b)
 	mqtt_free(b->mqtt);
 	plan_free(&b->plan);
 	gpio_chips_close(b->chips);
+	statefile_close(b->statefile); /* before the loop its timer is on */
 	loop_free(b->loop); /* the timers with it */
 	if (b->signal_fd >= 0)
 		close(b->signal_fd);
 	notify_free(b->notify);
+	publish_free(&b->publisher);
+	ha_messages_free(&b->announce);
+	free_queries(b);
+	free(b->subscribed);
 	free(b->path);
 	free(b);
 }

@@ -2,8 +2,9 @@
 /* config: the mapping file (libconfig syntax) read into plain structs.
  *
  * The only module that includes <libconfig.h>: config.c (the file, outputs
- * and inputs), config_mqtt.c (the mqtt group) and config_read.c (what both
- * read with, config_read.h). Every string in struct config
+ * and inputs), config_mqtt.c (the mqtt group), config_ha.c (the
+ * homeassistant group) and config_read.c (what they read with,
+ * config_read.h). Every string in struct config
  * is a heap copy owned by it and freed by config_free(). Problems are written
  * to the errors stream as "FILE:LINE: message", all of them, not just the
  * first; secrets are never written there. */
@@ -63,6 +64,22 @@ enum cfg_failsafe { FAILSAFE_KEEP, FAILSAFE_OFF, FAILSAFE_ON };
 /* Which edges an input's counter counts. */
 enum cfg_counter { COUNTER_NONE, COUNTER_RISING, COUNTER_FALLING, COUNTER_BOTH };
 
+/* What an output is in Home Assistant (ha_component). */
+enum cfg_ha_component { HA_COMPONENT_SWITCH, HA_COMPONENT_LIGHT };
+/* How the board is told to Home Assistant (discovery_mode): one device
+ * message, or one message per entity (before Home Assistant 2024.11). */
+enum cfg_ha_mode { HA_MODE_DEVICE, HA_MODE_ENTITY };
+
+/* The homeassistant group (config_ha.c): MQTT discovery, off by default. */
+struct cfg_ha {
+	bool discovery;
+	enum cfg_ha_mode mode; /* HA_MODE_DEVICE */
+	char *prefix;          /* "homeassistant" */
+	char *device_name;     /* NULL: the host name */
+	int resync_delay_ms;   /* the longest wait after Home Assistant's birth */
+	int source_line;
+};
+
 /* The largest duration a command or the mapping may give, in ms (a day). */
 #define CFG_DURATION_MAX_MS 86400000U
 
@@ -101,6 +118,10 @@ struct cfg_line {
 	enum cfg_counter counter;
 	unsigned int count_interval_ms; /* default 1000 */
 	char *count_topic;              /* <base>/input/<name>/count when counter */
+
+	/* Home Assistant discovery */
+	enum cfg_ha_component ha_component; /* outputs */
+	char *device_class;                 /* inputs; NULL: none */
 };
 
 struct config {
@@ -112,6 +133,7 @@ struct config {
 	char *status_topic; /* <base>/status */
 	char *error_topic;  /* <base>/error */
 	char *state_file;   /* what survives a restart; CONFIG_DEFAULT_STATE_FILE */
+	struct cfg_ha ha;
 };
 
 /* %h, %m (see template.h) in client_id, base_topic and every topic are

@@ -82,4 +82,11 @@ void cfg_check_word(struct reader *r, const config_setting_t *group, const char 
 /* The mqtt group (config_mqtt.c), into m with its defaults. */
 void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m);
 
+/* The homeassistant group (config_ha.c), into h with its defaults. */
+void cfg_read_ha(struct reader *r, const config_setting_t *root, struct cfg_ha *h);
+void cfg_ha_free(struct cfg_ha *h);
+/* An output's ha_component and an input's device_class (config_ha.c). */
+void cfg_read_ha_component(struct reader *r, const config_setting_t *g, struct cfg_line *l);
+void cfg_read_device_class(struct reader *r, const config_setting_t *g, struct cfg_line *l);
+
 #endif

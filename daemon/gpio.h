@@ -29,11 +29,16 @@ struct gpio_ref {
 	unsigned int offset;
 };
 
+/* settings->initial of an output taken over as it is: no change on the wire.
+ * The line becomes an output at the level it has (as active_low reads it),
+ * direction and value set together; gpio_line_get() then says which. */
+#define GPIO_INITIAL_AS_IS (-1)
+
 /* What to request. Values are logical: active_low inverts them on the wire. */
 struct gpio_settings {
 	bool output;
 	bool active_low;
-	int initial;              /* outputs: value the line is requested with */
+	int initial;              /* outputs: 0, 1 or GPIO_INITIAL_AS_IS */
 	enum gpio_drive drive;    /* outputs */
 	enum gpio_bias bias;
 	unsigned int debounce_ms; /* inputs; 0 = none */
@@ -83,7 +88,7 @@ bool gpio_line_can_reconfigure(const struct gpio_line *line, const struct gpio_s
 /* Gives a requested line new settings in place, so that no other program can
  * take it in between. An output is driven at settings->initial at once,
  * logical under the new active_low: passing the value the caller set keeps
- * the output's logical state. settings->consumer is not changed. On failure
+ * the output's logical state; GPIO_INITIAL_AS_IS keeps the level on the wire. settings->consumer is not changed. On failure
  * the line stays requested, its settings possibly half changed: reconfigure
  * it back or release it. 0, or -1 with a message in err. */
 int gpio_line_reconfigure(struct gpio_line *line, const struct gpio_settings *settings,

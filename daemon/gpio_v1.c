@@ -5,7 +5,9 @@
  * timer, so the event loop still sees one fd per input. A reload changes an
  * output's settings in place (gpiod_line_set_config()); 1.6 cannot do that
  * with a line requested for events, so a line that is or becomes an input is
- * requested anew. */
+ * requested anew. An output taken over as it is (GPIO_INITIAL_AS_IS) is
+ * requested with its direction as-is, read, then made an output at the value
+ * read by one GPIOHANDLE_SET_CONFIG: the wire never shows another level. */
 #include "gpio.h"
 #include "chiptable.h"
 
@@ -38,6 +40,7 @@ struct gpio_line {
 	int timer_fd;      /* inputs with debounce, else -1 */
 	int poll_fd;       /* what the loop watches: event_fd, or an epoll fd */
 	unsigned int debounce_ms;
+	bool active_low;   /* as requested or last reconfigured */
 	int reported;      /* last value the caller was given, -1 before any */
 	uint64_t last_edge_ns;
 };
@@ -259,15 +262,50 @@ static void request_error(struct gpio_chips *c, const struct gpio_ref *ref,
 	fail(err, errlen, "%s %s: %s", what, where, strerror(error));
 }
 
-struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref *ref,
-				    const struct gpio_settings *s, char *err, size_t errlen)
+/* The line as an output with s, at s->initial or, for GPIO_INITIAL_AS_IS, at
+ * the level it has now: direction, flags and value go to the kernel in one
+ * ioctl, so the wire shows no other level on the way. 0, or -1 with errno. */
+static int set_output_config(struct gpio_line *l, const struct gpio_settings *s)
 {
+	int value = s->initial;
+
+	if (value == GPIO_INITIAL_AS_IS) {
+		value = gpiod_line_get_value(l->line);
+		if (value < 0)
+			return -1;
+		value ^= l->active_low ^ s->active_low; /* the same level, read as s reads it */
+	}
+	if (gpiod_line_set_config(l->line, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, request_flags(s),
+				  value) < 0)
+		return -1;
+	l->active_low = s->active_low;
+	return 0;
+}
+
+/* How to request the line: an output taken over as it is first keeps its
+ * direction, and the kernel takes neither bias nor drive without one. */
+static struct gpiod_line_request_config request_config(const struct gpio_settings *s)
+{
+	bool as_is = s->output && s->initial == GPIO_INITIAL_AS_IS;
 	struct gpiod_line_request_config rc = {
 		.consumer = s->consumer,
 		.request_type = s->output ? GPIOD_LINE_REQUEST_DIRECTION_OUTPUT
 					  : GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES,
 		.flags = request_flags(s),
 	};
+
+	if (as_is) {
+		rc.request_type = GPIOD_LINE_REQUEST_DIRECTION_AS_IS;
+		rc.flags = s->active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+	}
+	return rc;
+}
+
+struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref *ref,
+				    const struct gpio_settings *s, char *err, size_t errlen)
+{
+	struct gpiod_line_request_config rc = request_config(s);
+	bool as_is = rc.request_type == GPIOD_LINE_REQUEST_DIRECTION_AS_IS;
 	struct gpio_line *l = calloc(1, sizeof(*l));
 
 	if (!l) {
@@ -279,9 +317,14 @@ struct gpio_line *gpio_line_request(struct gpio_chips *c, const struct gpio_ref 
 	l->ref = *ref;
 	l->event_fd = l->timer_fd = l->poll_fd = -1;
 	l->line = ref_line(c, ref);
-	if (!l->line || gpiod_line_request(l->line, &rc, s->initial) < 0) {
+	if (!l->line || gpiod_line_request(l->line, &rc, as_is ? 0 : s->initial) < 0) {
 		request_error(c, ref, l->line, "cannot request", err, errlen);
 		l->line = NULL;
+		goto fail;
+	}
+	l->active_low = s->active_low;
+	if (as_is && set_output_config(l, s) < 0) {
+		request_error(c, ref, NULL, "cannot take over", err, errlen);
 		goto fail;
 	}
 	if (!s->output && setup_input(l, s) < 0) {
@@ -321,8 +364,7 @@ int gpio_line_reconfigure(struct gpio_line *l, const struct gpio_settings *s, ch
 	int error = EPERM;
 
 	if (gpio_line_can_reconfigure(l, s)) {
-		if (gpiod_line_set_config(l->line, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT,
-					  request_flags(s), s->initial) == 0)
+		if (set_output_config(l, s) == 0)
 			return 0;
 		error = errno;
 	}

@@ -6,7 +6,10 @@
  * them, so finding a line by name is a binary search however many lines the
  * board has. Bias, drive, active-low, initial value and debounce all go into
  * the kernel request itself, and a reload changes any of them, direction
- * included, in place (gpiod_line_request_reconfigure_lines()).
+ * included, in place (gpiod_line_request_reconfigure_lines()). An output
+ * taken over as it is (GPIO_INITIAL_AS_IS) is requested with its direction
+ * as-is, read, then reconfigured as an output at the value read, direction
+ * and value in one ioctl: the wire never shows another level.
  */
 #include "gpio.h"
 #include "chiptable.h"
@@ -42,6 +45,7 @@ struct gpio_line {
 	struct gpiod_line_request *request;
 	struct gpiod_edge_event_buffer *events; /* inputs only */
 	unsigned int offset;
+	bool active_low; /* as requested or last reconfigured */
 	struct gpio_chips *chips; /* for messages: it outlives its lines */
 	struct gpio_ref ref;
 };
@@ -323,6 +327,10 @@ static int fill_settings(struct gpiod_line_settings *ls, const struct gpio_setti
 		return -1;
 	}
 	gpiod_line_settings_set_active_low(ls, s->active_low);
+	/* Taken over as it is: the direction stays, and the kernel takes no
+	 * bias or drive without one; they come with the reconfiguration. */
+	if (s->output && s->initial == GPIO_INITIAL_AS_IS)
+		return 0;
 	ret |= gpiod_line_settings_set_bias(ls, bias_map[s->bias]);
 	if (s->output) {
 		ret |= gpiod_line_settings_set_direction(ls, GPIOD_LINE_DIRECTION_OUTPUT);
@@ -403,6 +411,30 @@ static int make_nonblocking(int fd)
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* Gives the request new settings, an output GPIO_INITIAL_AS_IS the level it
+ * has now (read as s reads it): 0, or -1 with errno. */
+static int reconfigure_request(struct gpio_line *line, const struct gpio_settings *s)
+{
+	struct gpio_settings to = *s;
+	struct gpiod_line_config *lc;
+	int ret, saved;
+
+	if (to.output && to.initial == GPIO_INITIAL_AS_IS) {
+		to.initial = gpio_line_get(line);
+		if (to.initial < 0)
+			return -1;
+		to.initial ^= line->active_low ^ s->active_low;
+	}
+	lc = line_config(line->offset, &to);
+	ret = lc ? gpiod_line_request_reconfigure_lines(line->request, lc) : -1;
+	saved = errno;
+	gpiod_line_config_free(lc);
+	if (ret == 0)
+		line->active_low = s->active_low;
+	errno = saved;
+	return ret;
+}
+
 struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_ref *ref,
 				    const struct gpio_settings *settings, char *err,
 				    size_t errlen)
@@ -424,6 +456,12 @@ struct gpio_line *gpio_line_request(struct gpio_chips *chips, const struct gpio_
 	line->ref = *ref;
 	line->request = request_one(chips->handles[ref->chip], ref->offset, settings);
 	if (!line->request) {
+		request_error(chips, ref, settings, errno, err, errlen);
+		goto fail;
+	}
+	line->active_low = settings->active_low;
+	if (settings->output && settings->initial == GPIO_INITIAL_AS_IS &&
+	    reconfigure_request(line, settings) < 0) {
 		request_error(chips, ref, settings, errno, err, errlen);
 		goto fail;
 	}
@@ -461,18 +499,6 @@ bool gpio_line_can_reconfigure(const struct gpio_line *line, const struct gpio_s
 	(void)line;
 	(void)to;
 	return true;
-}
-
-/* Gives the request new settings: 0, or -1 with errno. */
-static int reconfigure_request(struct gpio_line *line, const struct gpio_settings *s)
-{
-	struct gpiod_line_config *lc = line_config(line->offset, s);
-	int ret = lc ? gpiod_line_request_reconfigure_lines(line->request, lc) : -1;
-	int saved = errno;
-
-	gpiod_line_config_free(lc);
-	errno = saved;
-	return ret;
 }
 
 int gpio_line_reconfigure(struct gpio_line *line, const struct gpio_settings *s, char *err,

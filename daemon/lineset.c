@@ -3,7 +3,17 @@
 
 #include <stdlib.h>
 
+#include "statefile.h"
+
 #define CONSUMER "gpio2mqtt"
+
+/* An output's value before it is requested: -1 until known (keep, restore). */
+static int initial_value(const struct cfg_line *c)
+{
+	if (!c->output || c->initial == INITIAL_OFF)
+		return 0;
+	return c->initial == INITIAL_ON ? 1 : -1;
+}
 
 struct line_state *lineset_new(const struct config *cfg)
 {
@@ -13,9 +23,40 @@ struct line_state *lineset_new(const struct config *cfg)
 		return NULL;
 	for (size_t i = 0; i < cfg->n_lines; i++) {
 		lines[i].cfg = &cfg->lines[i];
-		lines[i].value = cfg->lines[i].output ? cfg->lines[i].initial : 0;
+		lines[i].value = initial_value(&cfg->lines[i]);
 	}
 	return lines;
+}
+
+static bool keeps_state(const struct cfg_line *c)
+{
+	return c->output ? c->initial == INITIAL_RESTORE : c->counter != COUNTER_NONE;
+}
+
+void lineset_attach_state(struct line_state *lines, size_t n, struct statefile *sf)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct line_state *l = &lines[i];
+		int saved;
+
+		l->statefile = keeps_state(l->cfg) ? sf : NULL;
+		if (l->statefile && l->cfg->output && !l->gpio &&
+		    statefile_output(sf, l->cfg->name, &saved))
+			l->value = saved;
+	}
+}
+
+void lineset_note_states(const struct line_state *lines, size_t n)
+{
+	int saved;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct line_state *l = &lines[i];
+
+		if (l->statefile && l->cfg->output && l->gpio && l->value >= 0 &&
+		    !statefile_output(l->statefile, l->cfg->name, &saved))
+			statefile_set_output(l->statefile, l->cfg->name, l->value);
+	}
 }
 
 /* "FILE:LINE: name: message", at the line of the entry. */
@@ -110,6 +151,18 @@ int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 	return failures ? -1 : 0;
 }
 
+/* An output about to be requested or reconfigured whose value is not known
+ * yet: "restore" with nothing saved starts off; "keep" stays unknown, to be
+ * taken as the line has it. */
+static void choose_start(const struct config *cfg, struct line_state *l, FILE *errors)
+{
+	if (!l->cfg->output || l->value >= 0 || l->cfg->initial != INITIAL_RESTORE)
+		return;
+	fprintf(errors, "%s:%d: warning: output \"%s\": no saved state to restore; starting off\n",
+		cfg->path, l->cfg->source_line, l->cfg->name);
+	l->value = 0;
+}
+
 static void settings_of(const struct line_state *l, struct gpio_settings *s)
 {
 	const struct cfg_line *c = l->cfg;
@@ -117,7 +170,7 @@ static void settings_of(const struct line_state *l, struct gpio_settings *s)
 	*s = (struct gpio_settings){
 		.output = c->output,
 		.active_low = c->active_low,
-		.initial = l->value,
+		.initial = c->output && l->value < 0 ? GPIO_INITIAL_AS_IS : l->value,
 		.drive = c->drive,
 		.bias = c->bias,
 		.debounce_ms = c->debounce_ms,
@@ -137,12 +190,13 @@ int lineset_request(struct gpio_chips *chips, const struct config *cfg,
 	for (i = 0; i < cfg->n_lines; i++) {
 		if (lines[i].gpio || lines[i].deferred)
 			continue;
+		choose_start(cfg, &lines[i], errors);
 		settings_of(&lines[i], &s);
 		lines[i].gpio = gpio_line_request(chips, &lines[i].ref, &s, err, sizeof(err));
 		if (!lines[i].gpio)
 			goto fail;
 		lines[i].fresh = true;
-		if (!s.output)
+		if (!s.output || s.initial == GPIO_INITIAL_AS_IS)
 			lines[i].value = gpio_line_get(lines[i].gpio) > 0;
 	}
 	return 0;
@@ -271,12 +325,13 @@ static int reconfigure_lines(struct reload *r)
 		n->gpio = p->old->gpio;
 		p->old->gpio = NULL;
 		p->touched = true;
+		choose_start(r->nc, n, r->errors);
 		settings_of(n, &s);
 		if (gpio_line_reconfigure(n->gpio, &s, err, sizeof(err)) < 0) {
 			report(r->errors, r->nc, n->cfg, err);
 			return -1;
 		}
-		if (!s.output)
+		if (!s.output || s.initial == GPIO_INITIAL_AS_IS)
 			n->value = gpio_line_get(n->gpio) > 0;
 	}
 	return 0;

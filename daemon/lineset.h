@@ -3,7 +3,8 @@
  * request it and give it back. Used for --check, at start and on reload.
  *
  * Ownership: lineset_new()'s array is the caller's, freed with free() once
- * lineset_release() gave its lines back; the states borrow their config.
+ * lineset_release() gave its lines back; the states borrow their config and
+ * their state file.
  * Problems are written to the errors stream as "FILE:LINE: name: message",
  * with the line of the mapping file that names the GPIO line. */
 #ifndef GPIO2MQTT_LINESET_H
@@ -15,12 +16,21 @@
 #include "config.h"
 #include "gpio.h"
 
+struct statefile;
+
 struct line_state {
 	const struct cfg_line *cfg; /* borrowed from the config */
 	struct gpio_ref ref;
 	struct gpio_line *gpio;     /* NULL until requested */
-	int value;                  /* logical value: set (outputs) or seen (inputs) */
+	/* Logical value: set (outputs) or seen (inputs). -1 for an output
+	 * with initial = "keep" or "restore" until its starting value is known:
+	 * the line's own, the saved one. */
+	int value;
 	void *owner;                /* for the edge callback */
+	/* Where its state is kept across restarts (statefile.h): set for an
+	 * output with initial = "restore" and an input with a counter; NULL:
+	 * nowhere. statefile_set_output() and the like take it as it is. */
+	struct statefile *statefile;
 	bool fresh;                 /* requested by the last lineset_request() */
 	bool deferred;              /* lineset_request() leaves it alone */
 };
@@ -29,13 +39,26 @@ struct line_state {
  * when out of memory. */
 struct line_state *lineset_new(const struct config *cfg);
 
+/* Where lines keep their state (see line_state.statefile), before they are
+ * requested: an output with initial = "restore" starts at the state sf holds
+ * for its name. One it holds none for starts off, with a warning from
+ * lineset_request(). sf may be NULL (nothing saved). */
+void lineset_attach_state(struct line_state *lines, size_t n, struct statefile *sf);
+
+/* Records the value of each requested output that keeps its state and has
+ * none recorded yet (new to "restore", or a new state file), so that a
+ * restart restores it too. After lineset_request() or lineset_switch(). */
+void lineset_note_states(const struct line_state *lines, size_t n);
+
 /* Finds every line and checks that no two entries are the same GPIO line;
  * with check_free, also that no other program holds one. 0 or -1. */
 int lineset_resolve(struct gpio_chips *chips, const struct config *cfg,
 		    struct line_state *lines, bool check_free, FILE *errors);
 
 /* Requests every line whose gpio is NULL and that is not deferred, outputs
- * with their value (for a fresh state: the configured initial value). On
+ * with their value (for a fresh state: the configured initial value, the
+ * saved one for "restore", the line's own for "keep": taken over with no
+ * change on the wire, GPIO_INITIAL_AS_IS). On
  * failure releases what it requested in this call (lines it did not request
  * stay) and returns -1. */
 int lineset_request(struct gpio_chips *chips, const struct config *cfg,

@@ -10,12 +10,13 @@
 #include "bridge.h"
 #include "config.h"
 #include "exit_status.h"
+#include "forget.h"
 #include "gpio.h"
 #include "log.h"
 #include "mqtt.h"
 #include "plan.h"
 
-enum action { RUN, CHECK, LIST_LINES, VERSION, HELP };
+enum action { RUN, CHECK, LIST_LINES, FORGET, VERSION, HELP };
 
 struct options {
 	enum action action;
@@ -26,11 +27,13 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: gpio2mqtt [-c FILE] [--check] [--list-lines] [-v] [-V] [-h]\n"
+		"Usage: gpio2mqtt [-c FILE] [--check] [--list-lines] [--forget] [-v] [-V] [-h]\n"
 		"Bridges MQTT topics and GPIO lines as the mapping file says.\n\n"
 		"  -c, --config FILE  mapping file (default %s)\n"
 		"      --check        validate the mapping file and exit\n"
 		"      --list-lines   list GPIO chips and lines and exit\n"
+		"      --forget       clear this board's retained messages (Home\n"
+		"                     Assistant discovery, info, states) and exit\n"
 		"  -v, --verbose      log debug messages too; twice (-vv) with\n"
 		"                     libmosquitto's packet trace\n"
 		"  -V, --version      print versions and exit\n"
@@ -44,6 +47,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "list-lines", no_argument, NULL, 'L' },
+		{ "forget", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -62,6 +66,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'L':
 			o->action = LIST_LINES;
+			break;
+		case 'F':
+			o->action = FORGET;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -139,6 +146,17 @@ static void prepare_process(void)
 	}
 }
 
+static int forget(const char *config)
+{
+	int status;
+
+	signal(SIGPIPE, SIG_IGN);
+	mqtt_global_init();
+	status = forget_run(config);
+	mqtt_global_cleanup();
+	return status;
+}
+
 static int run(const char *config)
 {
 	struct bridge *b;
@@ -175,6 +193,8 @@ int main(int argc, char **argv)
 		return list_lines();
 	case CHECK:
 		return check_mapping(o.config);
+	case FORGET:
+		return forget(o.config);
 	default:
 		return run(o.config);
 	}

@@ -11,6 +11,12 @@
 
 /* Largest command accepted; anything longer is refused unread. */
 #define PAYLOAD_COMMAND_MAX 256
+/* Durations a command may give, in ms: up to a day (CFG_DURATION_MAX_MS). */
+#define PAYLOAD_DURATION_MAX_MS 86400000U
+/* A blink's phases are at least this long: each one publishes a state, and a
+ * blink may last until the next command. */
+#define PAYLOAD_BLINK_MIN_MS 10U
+#define PAYLOAD_BLINK_COUNT_MAX 1000000U
 
 enum command_kind {
 	COMMAND_INVALID,
@@ -36,8 +42,14 @@ bool payload_command_is_momentary(const struct command *cmd);
 /* "on", "toggle", "timed on", "blink"...: for log messages. */
 const char *payload_command_name(const struct command *cmd);
 
-/* Parses on/off/toggle, 1/0, true/false, high/low (any case, surrounding
- * white space ignored) and {"state": "on"|"off"|"toggle"} into *cmd. false
+/* Parses on/off/toggle/pulse, 1/0, true/false, high/low (any case,
+ * surrounding white space ignored) and the JSON forms into *cmd:
+ *   {"state": "on"|"off"|"toggle"|"pulse"}
+ *   {"state": "on"|"off", "for_ms": 1..86400000}
+ *   {"state": "blink", "on_ms": 10..86400000, "off_ms": 10..86400000,
+ *    "count": 0..1000000}                   (count optional, 0: no end)
+ * Any other member, or one given twice, is refused. Whether the output
+ * takes the command (a pulse_ms for "pulse") is output.c's to say. false
  * when the payload is not a command: *reason (if given) says why, as a
  * static string, and cmd->kind is COMMAND_INVALID. */
 bool payload_parse_command(const void *data, size_t len, struct command *cmd,

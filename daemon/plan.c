@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "input.h"
 #include "log.h"
 
 #define LINES_DESCRIBED 20 /* a thousand-line mapping would flood the log */
@@ -16,6 +17,8 @@ static double ms_since(long long start_us)
 
 void plan_free(struct plan *p)
 {
+	output_states_free(p->outputs, p->cfg.n_outputs);
+	input_set_free(p->inputs); /* stops their timers */
 	if (p->lines)
 		lineset_release(p->lines, p->cfg.n_lines);
 	free(p->lines);
@@ -53,7 +56,9 @@ int plan_load(struct plan *p, const char *path, struct gpio_chips *chips, int ho
 	if ((how & PLAN_WARN ? config_check : config_load)(&p->cfg, path, errors) < 0)
 		return -1;
 	p->lines = lineset_new(&p->cfg);
-	if (!p->lines || index_topics(p, wildcard_allowed) < 0) {
+	if (p->lines)
+		p->outputs = output_states_new(p->lines, p->cfg.n_outputs);
+	if (!p->outputs || index_topics(p, wildcard_allowed) < 0) {
 		fprintf(errors, "%s: out of memory\n", path);
 		goto fail;
 	}
@@ -68,11 +73,11 @@ fail:
 	return -1;
 }
 
-struct line_state *plan_output_for(const struct plan *p, const char *topic, size_t len)
+struct output *plan_output_for(const struct plan *p, const char *topic, size_t len)
 {
 	long i = topic_table_find(p->commands, topic, len);
 
-	return i < 0 ? NULL : &p->lines[i];
+	return i < 0 ? NULL : &p->outputs[i];
 }
 
 bool plan_subscribes(const struct plan *p, const char *filter)
@@ -95,19 +100,39 @@ void plan_print_summary(const struct plan *p)
 	       nodes, cfg->mqtt.client_id);
 }
 
+/* "; pulse 500 ms; interlock motor" and so on, or "". */
+static void describe_behaviour(const struct cfg_line *c, char *out, size_t size)
+{
+	static const char *const failsafe[] = { "keep", "off", "on" };
+	int len = 0;
+
+	out[0] = '\0';
+	if (c->pulse_ms)
+		len += snprintf(out + len, size - (size_t)len, "; pulse %u ms", c->pulse_ms);
+	if (c->interlock && len < (int)size)
+		len += snprintf(out + len, size - (size_t)len, "; interlock %s (wait %u ms)",
+				c->interlock, c->interlock_wait_ms);
+	if (c->max_on_ms && len < (int)size)
+		len += snprintf(out + len, size - (size_t)len, "; on at most %u ms", c->max_on_ms);
+	if (c->on_disconnect != FAILSAFE_KEEP && len < (int)size)
+		snprintf(out + len, size - (size_t)len, "; %s after %u s without the broker",
+			 failsafe[c->on_disconnect], c->on_disconnect_after_s);
+}
+
 static void describe_line(const struct line_state *l, struct gpio_chips *chips)
 {
 	const struct cfg_line *c = l->cfg;
-	char where[128], commands[256] = "";
+	char where[128], commands[256] = "", behaviour[160];
 	size_t len = 0;
 
 	gpio_ref_describe(chips, &l->ref, where, sizeof(where));
 	for (size_t k = 0; k < c->n_commands && len < sizeof(commands); k++)
 		len += (size_t)snprintf(commands + len, sizeof(commands) - len, "%s%s",
 					k ? ", " : "", c->command_topics[k]);
+	describe_behaviour(c, behaviour, sizeof(behaviour));
 	if (c->output)
-		log_info("output %s: %s; commands on %s; state on %s", c->name, where, commands,
-			 c->state_topic);
+		log_info("output %s: %s; commands on %s; state on %s%s", c->name, where, commands,
+			 c->state_topic, behaviour);
 	else
 		log_info("input %s: %s; state on %s", c->name, where, c->state_topic);
 }

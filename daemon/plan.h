@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* plan: one loaded mapping, everything the daemon runs from it: the config,
- * its lines, the command topic -> output table and the subscriptions. A
- * reload loads a new plan beside the running one; the bridge swaps them.
+ * its lines, its outputs' runtime (output.h), the command topic -> output
+ * table and the subscriptions. A reload loads a new plan beside the running
+ * one; the bridge swaps them.
  *
- * Ownership: a plan owns all of it; plan_free() releases its lines. */
+ * Ownership: a plan owns all of it; plan_free() stops its outputs' timers
+ * and releases its lines. */
 #ifndef GPIO2MQTT_PLAN_H
 #define GPIO2MQTT_PLAN_H
 
@@ -13,14 +15,19 @@
 #include "config.h"
 #include "gpio.h"
 #include "lineset.h"
+#include "output.h"
 #include "subscriptions.h"
 #include "topic_table.h"
+
+struct input_set;
 
 struct plan {
 	struct config cfg;
 	struct line_state *lines;
+	struct output *outputs;       /* one for each of the first cfg.n_outputs lines */
 	struct topic_table *commands; /* command topic -> index into lines */
 	struct subscriptions subs;
+	struct input_set *inputs; /* presses and counts (input.h); NULL until input_setup() */
 	double read_ms, find_ms; /* how long loading took: the file, the lines */
 };
 
@@ -38,7 +45,7 @@ int plan_load(struct plan *p, const char *path, struct gpio_chips *chips, int ho
 void plan_free(struct plan *p);
 
 /* The output that listens on topic (len bytes), or NULL. */
-struct line_state *plan_output_for(const struct plan *p, const char *topic, size_t len);
+struct output *plan_output_for(const struct plan *p, const char *topic, size_t len);
 
 /* Whether p subscribes to filter itself (not through its wildcard). */
 bool plan_subscribes(const struct plan *p, const char *filter);

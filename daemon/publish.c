@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "publish.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,12 @@ void publish_init(struct publisher *p)
 {
 	*p = (struct publisher){ .errors = { .tokens = ERROR_BURST,
 					     .refilled_ms = clock_now_ms() } };
+}
+
+void publish_free(struct publisher *p)
+{
+	ha_messages_free(&p->retract_before);
+	ha_messages_free(&p->retract_after);
 }
 
 void publish_use(struct publisher *p, struct mqtt *m)
@@ -50,6 +58,26 @@ void publish_state(struct publisher *p, const struct line_state *l)
 		return; /* every state is published again on connect */
 	publish_text(p, l->cfg->state_topic, l->value ? l->cfg->payload_on : l->cfg->payload_off,
 		     l->cfg->retain);
+}
+
+void publish_event(struct publisher *p, const struct cfg_line *c, const char *event_type)
+{
+	char json[64]; /* event types are fixed words: nothing to escape */
+
+	if (!connected(p))
+		return;
+	snprintf(json, sizeof(json), "{\"event_type\":\"%s\"}", event_type);
+	publish_text(p, c->event_topic, json, false);
+}
+
+void publish_count(struct publisher *p, const struct cfg_line *c, uint64_t count)
+{
+	char text[24];
+
+	if (!connected(p))
+		return; /* every count is published again on connect */
+	snprintf(text, sizeof(text), "%" PRIu64, count);
+	publish_text(p, c->count_topic, text, true);
 }
 
 void publish_online(struct publisher *p)
@@ -127,14 +155,71 @@ void publish_disconnected(struct publisher *p)
 	p->states = STATES_SENT; /* all of them again on connect */
 }
 
+void publish_announcements(struct publisher *p, const struct ha_messages *m)
+{
+	p->announce = m;
+}
+
+void publish_messages(struct publisher *p, const struct ha_messages *m)
+{
+	for (size_t i = 0; m && i < m->n && connected(p); i++)
+		publish_text(p, m->items[i].topic, m->items[i].payload, m->items[i].retain);
+}
+
+void publish_retractions(struct publisher *p, struct ha_messages *before,
+			 struct ha_messages *after)
+{
+	if (ha_messages_move(&p->retract_before, before) < 0 ||
+	    ha_messages_move(&p->retract_after, after) < 0)
+		log_error("out of memory: Home Assistant keeps what the reload dropped");
+	ha_messages_free(before);
+	ha_messages_free(after);
+	if (!connected(p))
+		return;
+	publish_messages(p, &p->retract_before);
+	ha_messages_free(&p->retract_before);
+}
+
+static bool announced(const struct publisher *p, const char *topic)
+{
+	for (size_t i = 0; p->announce && i < p->announce->n; i++)
+		if (!strcmp(p->announce->items[i].topic, topic))
+			return true;
+	return false;
+}
+
+/* The old topics emptied once the new discovery is out; not one the
+ * mapping announces now (a reload back before they were sent). */
+static void publish_retract_after(struct publisher *p)
+{
+	const struct ha_messages *m = &p->retract_after;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (!announced(p, m->items[i].topic))
+			publish_text(p, m->items[i].topic, m->items[i].payload,
+				     m->items[i].retain);
+	ha_messages_free(&p->retract_after);
+}
+
+void publish_resync(struct publisher *p)
+{
+	if (connected(p) && p->states == STATES_SENT)
+		p->states = STATES_DUE;
+}
+
 /* Once the broker answered the subscription: on a single CPU it gets to
  * forward "online" before a thousand states queued behind it make it wait
  * (1,000 lines: ready 30 ms sooner). */
-void publish_owed_states(struct publisher *p)
+bool publish_owed_states(struct publisher *p)
 {
 	if (p->states != STATES_DUE)
-		return;
+		return false;
 	p->states = STATES_SENT;
+	publish_messages(p, &p->retract_before); /* owed since the broker was away */
+	ha_messages_free(&p->retract_before);
+	publish_messages(p, p->announce); /* what they are, then their states */
+	publish_retract_after(p);
 	for (size_t i = 0; i < p->cfg->n_lines; i++)
 		publish_state(p, &p->lines[i]);
+	return true;
 }

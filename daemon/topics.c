@@ -26,6 +26,16 @@ char *topics_command(const char *base, const char *name)
 	return join(base, "/output/", name, "/set");
 }
 
+char *topics_event(const char *base, const char *name)
+{
+	return join(base, "/input/", name, "/event");
+}
+
+char *topics_count(const char *base, const char *name)
+{
+	return join(base, "/input/", name, "/count");
+}
+
 char *topics_command_wildcard(const char *base)
 {
 	return topics_command(base, "+");
@@ -34,6 +44,38 @@ char *topics_command_wildcard(const char *base)
 char *topics_status(const char *base)
 {
 	return join(base, "/status", "", "");
+}
+
+char *topics_info(const char *base)
+{
+	return join(base, "/info", "", "");
+}
+
+char *topics_query_wildcard(const char *base, bool output)
+{
+	return join(base, output ? "/output/" : "/input/", "+", "/get");
+}
+
+const char *topics_query_name(const char *base, const char *topic, bool *output, char *name,
+			      size_t size)
+{
+	size_t n = strlen(base), len;
+
+	if (strncmp(topic, base, n) != 0)
+		return NULL;
+	topic += n;
+	if (strncmp(topic, "/output/", 8) == 0)
+		topic += 8, *output = true;
+	else if (strncmp(topic, "/input/", 7) == 0)
+		topic += 7, *output = false;
+	else
+		return NULL;
+	len = strcspn(topic, "/");
+	if (!len || len >= size || strcmp(topic + len, "/get") != 0)
+		return NULL;
+	memcpy(name, topic, len);
+	name[len] = '\0';
+	return name;
 }
 
 char *topics_error(const char *base)

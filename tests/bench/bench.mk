@@ -9,7 +9,7 @@ MOSQ_LIBS   := $(shell $(PKG_CONFIG) --libs libmosquitto 2>/dev/null)
 
 bench:
 	@tests/install-deps.sh gnuplot-nox procps
-	$(MAKE) $(O)/gpio2mqtt $(BENCH_BUILD)/drive $(BENCH_BUILD)/echo
+	$(MAKE) $(O)/gpio2mqtt $(BENCH_BUILD)/drive $(BENCH_BUILD)/echo $(BENCH_BUILD)/pulses
 	tests/bench/bench.sh $(O)/gpio2mqtt $(BENCH_BUILD) $(BENCH_OUT) $(if $(QUICK),quick,full)
 
 $(BENCH_BUILD)/%: tests/bench/%.c

@@ -24,6 +24,7 @@ rm -f "$G2M_BENCH_OUT"/*.txt "$G2M_BENCH_OUT"/results.md "$G2M_BENCH_OUT"/*.png
 "$here/../uml/run.sh" "$here/run-bench.sh"
 # The same costs outside the test kernel, for scale.
 "$2/drive" -n 1000 rig | sed 's/^/host /' >>"$G2M_BENCH_OUT/results.txt"
+"$2/pulses" -p 1 -n 200 -w 50 timers | sed 's/^/host /' >>"$G2M_BENCH_OUT/results.txt"
 "$here/report.sh" "$G2M_BENCH_OUT" >"$G2M_BENCH_OUT/results.md"
 cat "$G2M_BENCH_OUT/results.md"
 gnuplot -e "out='$G2M_BENCH_OUT'" "$here/cdf.gp"

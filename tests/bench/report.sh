@@ -93,6 +93,34 @@ function reconnect_rows() {
 	row("Fleet: the most reconnects accepted in any 100 ms", "reconnect_busiest", "", "")
 }
 
+# Timed outputs (run-timed.sh): widths on the line, pending pulses.
+function cpu_ratio(key, base, limit, what,   r) {
+	if (!has("gpio2mqtt", key) || !has("gpio2mqtt", base) || v["gpio2mqtt", base] + 0 == 0) return "—"
+	r = v["gpio2mqtt", key] / v["gpio2mqtt", base]
+	return sprintf("%.2f × %s%s", r, what, limit ? sprintf(" (≤ %.1f: %s)", limit, verdict(r <= limit)) : "")
+}
+function timed_rows(   late) {
+	if (has("gpio2mqtt", "pulse_err_p99_us")) {
+		late = has("kernel", "timer_late_p99_us") ? sprintf("; a 50 ms timer of the test kernel alone: late by %.2f / %.2f / %.2f", v["kernel", "timer_late_p50_us"] / 1000, v["kernel", "timer_late_p99_us"] / 1000, v["kernel", "timer_late_max_us"] / 1000) : ""
+		late = late (has("host", "timer_late_p99_us") ? sprintf(", on the host itself: %.2f / %.2f / %.2f", v["host", "timer_late_p50_us"] / 1000, v["host", "timer_late_p99_us"] / 1000, v["host", "timer_late_max_us"] / 1000) : "")
+		printf "| Timed pulse of 50 ms, error of its width on the line p50 / p99 / max (ms), %d pulses one at a time (mean %+.2f)%s | — | %.2f / %.2f / %.2f | — | — | — | p99 ≤ 2 ms: %s |\n",
+			cfg["pulses"], v["gpio2mqtt", "pulse_err_mean_us"] / 1000, late,
+			v["gpio2mqtt", "pulse_err_p50_us"] / 1000, v["gpio2mqtt", "pulse_err_p99_us"] / 1000,
+			v["gpio2mqtt", "pulse_err_max_us"] / 1000, verdict(v["gpio2mqtt", "pulse_err_p99_us"] <= 2000)
+	}
+	if (!has("gpio2mqtt", "pending_fds_during")) return
+	printf "| %d outputs, each with a pulse pending: open file descriptors before / while pending | — | %d / %d | — | — | — | none more: %s |\n",
+		v["gpio2mqtt", "pending_outputs"], v["gpio2mqtt", "pending_fds_before"], v["gpio2mqtt", "pending_fds_during"],
+		verdict(v["gpio2mqtt", "pending_fds_during"] <= v["gpio2mqtt", "pending_fds_before"])
+	row("CPU per plain command, 1,000 outputs (µs; \"on\" then \"off\" to each)", "plain_cpu_us", "", "")
+	row("CPU per pulse command, up to 1,000 pulses pending (µs)", "pulse_command_cpu_us", "",
+		cpu_ratio("pulse_command_cpu_us", "plain_on_cpu_us", 1.2, "a plain \"on\""))
+	row("CPU per pulse return, the timer firing (µs)", "pulse_return_cpu_us", "", "")
+	row("CPU per whole pulse, command and return: two edges, two states (µs)", "pulse_cpu_us", "",
+		cpu_ratio("pulse_cpu_us", "plain_cpu_us", 1.2, "a plain command") "; " \
+		sprintf("%.2f × the \"on\" and \"off\" it stands for", v["gpio2mqtt", "pulse_cpu_us"] / (2 * v["gpio2mqtt", "plain_cpu_us"])))
+}
+
 END {
 	split(settings, s, /[ =]/)
 	for (i = 1; i in s; i += 2) cfg[s[i]] = s[i + 1]
@@ -160,6 +188,7 @@ END {
 	row("Group command, to the last line p99 (ms)", "fanout_line_p99", "ms", polled("fanout_polled_p99"))
 	row("Group command: lines not yet set at the last state (the other commands)", "fanout_line_late", "", "")
 	reconnect_rows()
+	timed_rows()
 	if (has("rig", "syscall_us"))
 		printf "\nTest kernel: User-Mode Linux %s, trapping system calls with %s; in it a system call costs %s µs and the first touch of a page %s µs%s.\n",
 			cfg["uml_cpu"] == "" || cfg["uml_cpu"] == "off" ? "on any host CPU" : "pinned to one host CPU",

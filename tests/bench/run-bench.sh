@@ -12,6 +12,7 @@
 # Exits non-zero when a contestant does not work.
 . "$(dirname "$0")/../uml/lib.sh"
 . "$(dirname "$0")/../fleet/lib.sh"
+. "$(dirname "$0")/run-timed.sh"
 set -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +25,10 @@ RESULTS=$OUT/results.txt
 
 if [ "${G2M_BENCH_QUICK:-0}" = 1 ]; then
 	RT=100 STALL=20 FLOOD=300 DIY_FLOOD=30 EDGES=50 BURST=100 IDLE=3 LONG=1000 REPEAT=2 ROUNDS=1
-	FLEET=20 FANOUT=10
+	FLEET=20 FANOUT=10 PULSE_N=20
 else
 	RT=2000 STALL=100 FLOOD=10000 DIY_FLOOD=1000 EDGES=500 BURST=1000 IDLE=60 LONG=100000 REPEAT=5 ROUNDS=4
-	FLEET=100 FANOUT=200
+	FLEET=100 FANOUT=200 PULSE_N=200
 fi
 NOUT=4 NIN=4        # the standard mapping: 8 lines
 SCALE_CHIPS=4 SCALE_PER_CHIP=250
@@ -47,7 +48,7 @@ trap_mode() {
 		echo "${G2M_UML_SECCOMP:-auto}"
 	fi
 }
-echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT stall=$STALL flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG fleet=$FLEET fanout=$FANOUT uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
+echo "quick=${G2M_BENCH_QUICK:-0} rounds=$ROUNDS rt=$RT stall=$STALL flood=$FLOOD diy_flood=$DIY_FLOOD edges=$EDGES burst=$BURST idle=$IDLE long=$LONG fleet=$FLEET fanout=$FANOUT pulses=$PULSE_N uml_seccomp=$(trap_mode) uml_cpu=${G2M_UML_CPU:-auto}" >"$OUT/settings.txt"
 
 # --- setup ---------------------------------------------------------------
 
@@ -607,6 +608,11 @@ fleets() {
 # --- run -----------------------------------------------------------------
 
 dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
+# G2M_BENCH_ONLY=timed: that part alone, while working on it.
+if [ "${G2M_BENCH_ONLY:-}" = timed ]; then
+	broker tuned && conf "$LOG_DIR/std.conf" "$NOUT" "$NIN" && timed_outputs
+	finish
+fi
 broker untuned || { not_ok "broker as installed"; finish; }
 conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
 diag "$(date +%T) round trips against mosquitto as installed, $ROUNDS round(s)"
@@ -630,6 +636,8 @@ diag "$(date +%T) kernel"
 kernel_reference
 diag "$(date +%T) scale"
 scale
+diag "$(date +%T) timed outputs"
+timed_outputs
 diag "$(date +%T) fleets of $FLEET"
 fleets
 diag "$(date +%T) done"

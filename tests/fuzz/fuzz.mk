@@ -24,8 +24,8 @@ FUZZ_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libconfig libcjson 2>/dev/null
 FUZZ_PKG_LIBS   := $(shell $(PKG_CONFIG) --libs libconfig libcjson 2>/dev/null)
 # The module each harness drives.
 FUZZ_SRC_payload = daemon/payload.c
-FUZZ_SRC_config  = daemon/config.c daemon/config_read.c daemon/config_mqtt.c daemon/template.c \
-                   daemon/hints.c daemon/topics.c
+FUZZ_SRC_config  = daemon/config.c daemon/config_read.c daemon/config_mqtt.c daemon/config_ha.c \
+                   daemon/template.c daemon/hints.c daemon/topics.c
 FUZZ_SRC_topic_table = daemon/topic_table.c
 
 # The tools first, in a make of its own: pkg-config's flags are read when

@@ -52,15 +52,29 @@ static void check_padding(const char *payload, size_t size, enum command_kind ki
 	free(padded);
 }
 
+/* Parameters only where they belong, and within their ranges. */
+static void check_parameters(const struct command *cmd)
+{
+	if (cmd->kind == COMMAND_BLINK) {
+		require(cmd->on_ms >= PAYLOAD_BLINK_MIN_MS && cmd->on_ms <= PAYLOAD_DURATION_MAX_MS);
+		require(cmd->off_ms >= PAYLOAD_BLINK_MIN_MS && cmd->off_ms <= PAYLOAD_DURATION_MAX_MS);
+		require(cmd->count <= PAYLOAD_BLINK_COUNT_MAX && cmd->for_ms == 0);
+		return;
+	}
+	require(cmd->on_ms == 0 && cmd->off_ms == 0 && cmd->count == 0);
+	require(cmd->for_ms <= PAYLOAD_DURATION_MAX_MS);
+	require(cmd->for_ms == 0 || cmd->kind == COMMAND_ON || cmd->kind == COMMAND_OFF);
+}
+
 static void check_parse(const char *payload, size_t size)
 {
 	const char *reason = "unset";
 	struct command cmd;
 	bool ok = payload_parse_command(payload, size, &cmd, &reason);
 
-	require(cmd.kind == COMMAND_INVALID || cmd.kind == COMMAND_ON || cmd.kind == COMMAND_OFF ||
-		cmd.kind == COMMAND_TOGGLE);
+	require(cmd.kind >= COMMAND_INVALID && cmd.kind <= COMMAND_BLINK);
 	require(ok == (cmd.kind != COMMAND_INVALID));
+	check_parameters(&cmd);
 	require(!ok == (reason != NULL));
 	if (size > PAYLOAD_COMMAND_MAX)
 		require(!ok);

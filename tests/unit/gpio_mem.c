@@ -318,6 +318,17 @@ int gpio_check_free(struct gpio_chips *chips, const struct gpio_ref *ref, char *
 
 /* --- gpio.h: lines --- */
 
+/* The daemon drives value (logical) on its output line. */
+static void drive(struct gpio_line *l, int value)
+{
+	int physical = !!value ^ l->settings.active_low;
+
+	l->value = !!value;
+	if (physical != l->line->physical)
+		l->line->counts.level_changes++;
+	l->line->physical = physical;
+}
+
 /* Takes on the settings: an output drives its initial value, an input gets
  * an fd for its events. 0, or -1 with errno (the line is then unchanged). */
 static int apply_settings(struct gpio_line *l, const struct gpio_settings *s)
@@ -336,10 +347,10 @@ static int apply_settings(struct gpio_line *l, const struct gpio_settings *s)
 	}
 	l->settings = *s;
 	l->settings.consumer = l->consumer;
-	if (s->output) {
-		l->value = !!s->initial;
-		l->line->physical = l->value ^ s->active_low;
-	}
+	if (s->output && s->initial == GPIO_INITIAL_AS_IS)
+		l->value = l->line->physical ^ s->active_low; /* the level stays */
+	else if (s->output)
+		drive(l, s->initial);
 	return 0;
 }
 
@@ -426,8 +437,7 @@ int gpio_line_set(struct gpio_line *l, int value)
 		errno = l->line ? EPERM : ENODEV;
 		return -1;
 	}
-	l->value = !!value;
-	l->line->physical = l->value ^ l->settings.active_low;
+	drive(l, value);
 	return 0;
 }
 

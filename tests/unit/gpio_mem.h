@@ -5,13 +5,14 @@
  *
  * The model follows what gpio.h documents of the real backends: chips with
  * named lines found through the same chip table; outputs requested at
- * settings->initial; values logical, active_low inverting them on the wire;
- * gpio_line_fd() -1 for outputs and, for an input, a real eventfd that is
- * readable while edge events wait, so a poll() loop can wait on it; a line
- * another program holds refuses a request with "... is in use by
- * \"CONSUMER\"". Not modelled: debounce (recorded, but every edge is
- * reported), bias (it does not move the level), open drain/source (the
- * level driven is the value).
+ * settings->initial, or at the level the line has for GPIO_INITIAL_AS_IS
+ * (what gpio_mem_drive_input() or a former holder left); values logical,
+ * active_low inverting them on the wire; gpio_line_fd() -1 for outputs
+ * and, for an input, a real eventfd that is readable while edge events
+ * wait, so a poll() loop can wait on it; a line another program holds
+ * refuses a request with "... is in use by \"CONSUMER\"". Not modelled:
+ * debounce (recorded, but every edge is reported), bias (it does not move
+ * the level), open drain/source (the level driven is the value).
  *
  * State is global to the test process: gpio_mem_reset() forgets every chip,
  * hold and counter. Lines still requested then are orphaned: their
@@ -38,6 +39,7 @@ struct gpio_mem_counts {
 	unsigned int requests;     /* successful gpio_line_request() */
 	unsigned int releases;     /* gpio_line_release() of a held line */
 	unsigned int reconfigures; /* successful gpio_line_reconfigure() */
+	unsigned int level_changes; /* times the daemon changed the level on the wire */
 };
 
 /* No chips, no holds, counters at zero, GPIO_MEM_V2. */

@@ -17,10 +17,15 @@ int main(void)
 	srunner_add_suite(runner, backoff_suite());
 	srunner_add_suite(runner, broker_suite());
 	srunner_add_suite(runner, bridge_suite());
+	srunner_add_suite(runner, bridge_ha_suite());
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, config_oom_suite());
+	srunner_add_suite(runner, ha_discovery_suite());
 	srunner_add_suite(runner, hints_suite());
+	srunner_add_suite(runner, input_suite());
 	srunner_add_suite(runner, notify_suite());
+	srunner_add_suite(runner, output_suite());
+	srunner_add_suite(runner, statefile_suite());
 	srunner_add_suite(runner, subscriptions_suite());
 	srunner_add_suite(runner, template_suite());
 	srunner_add_suite(runner, timer_suite());

@@ -296,6 +296,159 @@ START_TEST(test_reason_is_optional)
 }
 END_TEST
 
+/* --- pulses, timed commands and blinks --- */
+
+/* The command parsed from text, which must be one. */
+static struct command command_of(const char *text)
+{
+	struct command cmd;
+	const char *reason = NULL;
+
+	ck_assert_msg(payload_parse_command(text, strlen(text), &cmd, &reason),
+		      "\"%s\" refused: %s", text, reason ? reason : "?");
+	return cmd;
+}
+
+/* text is refused with a reason that contains hint. */
+static void expect_refused(const char *text, const char *hint)
+{
+	struct command cmd;
+	const char *reason = NULL;
+
+	ck_assert_msg(!payload_parse_command(text, strlen(text), &cmd, &reason),
+		      "\"%s\" accepted", text);
+	ck_assert_int_eq(cmd.kind, COMMAND_INVALID);
+	ck_assert_msg(reason && strstr(reason, hint), "\"%s\": reason \"%s\" lacks \"%s\"",
+		      text, reason ? reason : "(none)", hint);
+}
+
+START_TEST(test_pulse_word_and_json)
+{
+	expect_command("pulse", COMMAND_PULSE);
+	expect_command(" PULSE\n", COMMAND_PULSE);
+	expect_command("{\"state\":\"pulse\"}", COMMAND_PULSE);
+	expect_command("{\"state\":\"Pulse\"}", COMMAND_PULSE);
+	ck_assert_uint_eq(command_of("pulse").for_ms, 0);
+	expect_invalid("pulses", 6);
+	expect_invalid("blink", 5); /* a blink needs its phases */
+}
+END_TEST
+
+START_TEST(test_timed_on_and_off)
+{
+	struct command cmd = command_of("{\"state\":\"on\",\"for_ms\":1500}");
+
+	ck_assert_int_eq(cmd.kind, COMMAND_ON);
+	ck_assert_uint_eq(cmd.for_ms, 1500);
+	cmd = command_of("{\"for_ms\": 1, \"state\": \"off\"}");
+	ck_assert_int_eq(cmd.kind, COMMAND_OFF);
+	ck_assert_uint_eq(cmd.for_ms, 1);
+	cmd = command_of("{\"state\":\"on\",\"for_ms\":86400000}");
+	ck_assert_uint_eq(cmd.for_ms, PAYLOAD_DURATION_MAX_MS);
+	cmd = command_of("{\"state\":\"on\",\"for_ms\":2e3}");
+	ck_assert_uint_eq(cmd.for_ms, 2000);
+	ck_assert(payload_command_is_momentary(&cmd));
+	ck_assert(!payload_command_is_momentary(&(struct command){ .kind = COMMAND_ON }));
+}
+END_TEST
+
+START_TEST(test_for_ms_out_of_range_or_not_whole)
+{
+	static const char *const bad[] = {
+		"{\"state\":\"on\",\"for_ms\":0}",	 "{\"state\":\"on\",\"for_ms\":-5}",
+		"{\"state\":\"on\",\"for_ms\":86400001}", "{\"state\":\"on\",\"for_ms\":1.5}",
+		"{\"state\":\"on\",\"for_ms\":\"100\"}",   "{\"state\":\"on\",\"for_ms\":null}",
+		"{\"state\":\"on\",\"for_ms\":1e300}",	 "{\"state\":\"on\",\"for_ms\":true}",
+		"{\"state\":\"on\",\"for_ms\":4294967296}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_refused(bad[i], "for_ms must be a whole number from 1 to 86400000");
+}
+END_TEST
+
+START_TEST(test_for_ms_only_with_on_or_off)
+{
+	expect_refused("{\"state\":\"toggle\",\"for_ms\":100}", "for \"on\" and \"off\"");
+	expect_refused("{\"state\":\"pulse\",\"for_ms\":100}", "pulse_ms");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100,\"off_ms\":100,\"for_ms\":1}",
+		       "for_ms is for");
+	expect_refused("{\"state\":\"on\",\"on_ms\":100}", "for \"blink\"");
+	expect_refused("{\"state\":\"off\",\"count\":2}", "for \"blink\"");
+}
+END_TEST
+
+START_TEST(test_blink)
+{
+	struct command cmd =
+		command_of("{\"state\":\"blink\",\"on_ms\":200,\"off_ms\":800,\"count\":3}");
+
+	ck_assert_int_eq(cmd.kind, COMMAND_BLINK);
+	ck_assert_uint_eq(cmd.on_ms, 200);
+	ck_assert_uint_eq(cmd.off_ms, 800);
+	ck_assert_uint_eq(cmd.count, 3);
+	ck_assert(payload_command_is_momentary(&cmd));
+	cmd = command_of("{\"state\":\"blink\",\"on_ms\":10,\"off_ms\":86400000}");
+	ck_assert_uint_eq(cmd.count, 0); /* until the next command */
+	ck_assert_uint_eq(cmd.on_ms, PAYLOAD_BLINK_MIN_MS);
+	cmd = command_of("{\"state\":\"blink\",\"on_ms\":50,\"off_ms\":50,\"count\":1000000}");
+	ck_assert_uint_eq(cmd.count, PAYLOAD_BLINK_COUNT_MAX);
+}
+END_TEST
+
+START_TEST(test_blink_refused)
+{
+	expect_refused("{\"state\":\"blink\"}", "needs on_ms and off_ms");
+	expect_refused("{\"state\":\"blink\",\"off_ms\":100}", "needs on_ms and off_ms");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100}", "needs on_ms and off_ms");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":9,\"off_ms\":100}",
+		       "on_ms must be a whole number from 10");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100,\"off_ms\":86400001}",
+		       "off_ms must be a whole number");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100,\"off_ms\":100,\"count\":-1}",
+		       "count must be");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100,\"off_ms\":100,\"count\":1000001}",
+		       "count must be");
+	expect_refused("{\"state\":\"blink\",\"on_ms\":100,\"off_ms\":100,\"count\":2.5}",
+		       "count must be");
+}
+END_TEST
+
+/* A misspelt member would otherwise turn a timed "on" into one that stays. */
+START_TEST(test_unknown_or_repeated_members_refused)
+{
+	expect_refused("{\"state\":\"on\",\"for\":100}", "unknown member");
+	expect_refused("{\"state\":\"on\",\"For_ms\":100}", "unknown member");
+	expect_refused("{\"state\":\"on\",\"retain\":true}", "unknown member");
+	expect_refused("{\"state\":\"on\",\"state\":\"off\"}", "given twice");
+	expect_refused("{\"state\":\"on\",\"for_ms\":1,\"for_ms\":2}", "given twice");
+	expect_refused("{\"for_ms\":100}", "needs a string member \"state\"");
+}
+END_TEST
+
+/* The parameters of a refused command never leak into *cmd. */
+START_TEST(test_refused_command_is_cleared)
+{
+	struct command cmd = { .kind = COMMAND_ON, .for_ms = 7 };
+	const char *text = "{\"state\":\"on\",\"for_ms\":100,\"x\":1}";
+
+	ck_assert(!payload_parse_command(text, strlen(text), &cmd, NULL));
+	ck_assert_int_eq(cmd.kind, COMMAND_INVALID);
+	ck_assert_uint_eq(cmd.for_ms, 0);
+}
+END_TEST
+
+START_TEST(test_command_names)
+{
+	ck_assert_str_eq(payload_command_name(&(struct command){ .kind = COMMAND_ON, .for_ms = 5 }),
+			 "timed \"on\"");
+	ck_assert_str_eq(payload_command_name(&(struct command){ .kind = COMMAND_PULSE }),
+			 "\"pulse\"");
+	ck_assert_str_eq(payload_command_name(&(struct command){ .kind = COMMAND_BLINK }),
+			 "\"blink\"");
+}
+END_TEST
+
 /* --- error reports --- */
 
 static cJSON *error_report(const char *topic, const void *data, size_t len, const char *reason)
@@ -439,6 +592,15 @@ Suite *payload_suite(void)
 	tcase_add_test(parse_tc, test_deeply_nested_json);
 	tcase_add_test(parse_tc, test_size_limit);
 	tcase_add_test(parse_tc, test_reason_is_optional);
+	tcase_add_test(parse_tc, test_pulse_word_and_json);
+	tcase_add_test(parse_tc, test_timed_on_and_off);
+	tcase_add_test(parse_tc, test_for_ms_out_of_range_or_not_whole);
+	tcase_add_test(parse_tc, test_for_ms_only_with_on_or_off);
+	tcase_add_test(parse_tc, test_blink);
+	tcase_add_test(parse_tc, test_blink_refused);
+	tcase_add_test(parse_tc, test_unknown_or_repeated_members_refused);
+	tcase_add_test(parse_tc, test_refused_command_is_cleared);
+	tcase_add_test(parse_tc, test_command_names);
 	suite_add_tcase(s, parse_tc);
 	tcase_add_test(report_tc, test_error_json_fields);
 	tcase_add_test(report_tc, test_error_json_escapes);

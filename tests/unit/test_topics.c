@@ -18,6 +18,8 @@ START_TEST(test_scheme)
 	expect_topic(topics_state("home/pi", false, "button"), "home/pi/input/button");
 	expect_topic(topics_command("home/pi", "led"), "home/pi/output/led/set");
 	expect_topic(topics_command_wildcard("home/pi"), "home/pi/output/+/set");
+	expect_topic(topics_event("home/pi", "button"), "home/pi/input/button/event");
+	expect_topic(topics_count("home/pi", "meter"), "home/pi/input/meter/count");
 	expect_topic(topics_status("home/pi"), "home/pi/status");
 	expect_topic(topics_error("home/pi"), "home/pi/error");
 }
