@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Usage: tests/e2e/build-deb.sh OUTDIR
+# Usage: tests/e2e/build-deb.sh OUTDIR [ARCH]
 #
 # Builds the Debian packages the way `make deb` does: the upstream tarball
 # (tests/e2e/make-dist.sh) becomes OUTDIR/gpio2mqtt_VERSION.orig.tar.gz, is
@@ -12,6 +12,12 @@
 # contents are checked (tests/e2e/check-deb.sh) and, when lintian is
 # installed, any tag it reports with --pedantic on the .changes (source and
 # binaries) that no override explains fails the build (LINTIAN=0 skips it).
+#
+# With ARCH (a Debian architecture such as arm64 or armhf) other than this
+# machine's, the packages are cross-built for it (dpkg-buildpackage -a ARCH
+# -Pcross): as root, ARCH is added to dpkg's architectures and the cross
+# compiler (crossbuild-essential-ARCH), the build dependencies for ARCH and
+# qemu-user-static, which runs the unit tests, are installed first.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,9 +27,17 @@ die() {
 	exit 1
 }
 
-[ $# -eq 1 ] || die "usage: $0 OUTDIR"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $0 OUTDIR [ARCH]"
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
+build_arch=$(dpkg --print-architecture)
+arch=${2:-$build_arch}
+[ -n "$arch" ] || arch=$build_arch
+if [ "$arch" = "$build_arch" ]; then
+	cross="" cross_args=""
+else
+	cross=$arch cross_args="-a $arch -Pcross"
+fi
 
 # The package version follows the Makefile's VERSION.
 upstream=$(sed -n 's/^VERSION *= *//p' "$top/Makefile")
@@ -46,16 +60,45 @@ copy_debian() {
 	fi
 }
 
+# For a cross build: the cross compiler, and qemu-user-static for the unit
+# tests (debian/rules skips them without it).
+cross_tools() {
+	[ -n "$cross" ] || return 0
+	echo "crossbuild-essential-$cross"
+	case " ${DEB_BUILD_OPTIONS:-} " in
+	*" nocheck "*) ;;
+	*) echo qemu-user-static ;;
+	esac
+}
+
+cross_tools_missing() {
+	for p in $(cross_tools); do
+		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			return 0
+	done
+	return 1
+}
+
 install_build_deps() {
-	dpkg-checkbuilddeps 2>/dev/null && return 0
-	[ "$(id -u)" -eq 0 ] || die "missing build dependencies (as root: apt-get build-dep $src)"
-	echo "build-deb: installing build dependencies" >&2
+	# shellcheck disable=SC2086 # cross_args: words
+	dpkg-checkbuilddeps $cross_args 2>/dev/null && ! cross_tools_missing && return 0
+	[ "$(id -u)" -eq 0 ] ||
+		die "missing build dependencies (as root: apt-get build-dep ${cross:+-a $cross }$src)"
+	echo "build-deb: installing build dependencies${cross:+ for $cross}" >&2
+	if [ -n "$cross" ] && ! dpkg --print-foreign-architectures | grep -qx "$cross"; then
+		dpkg --add-architecture "$cross"
+		apt-get update >&2
+	fi
 	# Again after an update when the package lists are missing or stale.
 	apt_build_dep || { apt-get update >&2 && apt_build_dep; }
 }
 
 apt_build_dep() {
-	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends "$src" >&2
+	# shellcheck disable=SC2046 # cross_tools: words
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends \
+		${cross:+-a "$cross"} "$src" >&2 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			$(cross_tools) dpkg-dev >&2
 }
 
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
@@ -73,10 +116,10 @@ tar -C "$out" -xzf "$orig"
 copy_debian
 cd "$src"
 install_build_deps
-timeout 1800 dpkg-buildpackage -us -uc >&2
+# shellcheck disable=SC2086 # cross_args: words
+timeout 1800 dpkg-buildpackage -us -uc $cross_args >&2
 cd "$out"
 
-arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 changes=$out/gpio2mqtt_${version}_$arch.changes
 deb=$out/gpio2mqtt_${version}_$arch.deb
 [ -f "$deb" ] || die "no $deb"

@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Usage: tests/arm/run.sh                                  (make e2e-arm)
+#
+# The arm64 and armhf packages, proven on an emulated ARM board the way a
+# user installs them: cross-build both for bookworm (tests/arm/cross-deb.sh,
+# unit tests under qemu-user), build (once, cached) an arm64 kernel with
+# gpio-sim and 32-bit compat (tests/arm/build-kernel.sh) and an arm64
+# bookworm root with armhf added through multiarch, systemd, udev and
+# mosquitto (tests/arm/make-root.sh), boot it with qemu-system-aarch64 -M
+# virt and run, as a boot-time unit, the end-to-end test of
+# tests/e2e/inside.sh for the arm64 package and then for the armhf one
+# (tests/arm/inside.sh).
+#
+# Prints "ok N - ..." / "not ok N - ..." per step, a summary and, last,
+# "P passed, F failed"; exits non-zero when anything failed. Caches live in
+# /var/cache/gpio2mqtt-tests (GPIO2MQTT_TEST_CACHE).
+#   G2M_ARM_TIMEOUT  seconds allowed for the boot (default 1800)
+#   G2M_ARM_SMP      virtual CPUs of the board (default 2)
+#   G2M_KEEP=1       keep the work directory (the disk image included)
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+suite=bookworm
+arches="arm64 armhf"
+boot_timeout=${G2M_ARM_TIMEOUT:-1800}
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok $((passed + failed)) - $*"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok $((passed + failed)) - $*"
+}
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+diag() { printf '# %s\n' "$*"; }
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+show() { tail -n "${2:-20}" "$1" 2>/dev/null | sed 's/^/#   /'; }
+
+# The result of a script that printed TAP to FILE: its "P passed, F
+# failed" counted, a missing line as a failure.
+tap_result() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" 2>/dev/null | tail -n 1)
+	p=$(echo "${line:-0 passed, 0 failed}" | cut -d' ' -f1)
+	f=$(echo "${line:-0 passed, 0 failed}" | cut -d' ' -f3)
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ -z "$line" ]; then
+		not_ok "$1 ended without a result"
+	else
+		diag "$1: $p passed, $f failed"
+	fi
+}
+
+host_deps() {
+	local p missing=""
+	for p in qemu-system-arm qemu-user-static mmdebstrap arch-test e2fsprogs dpkg-dev; do
+		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "e2e-arm: installing$missing" >&2
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y --no-install-recommends \
+		$missing >&2
+}
+
+# Package names of a Depends field: first alternatives, no versions.
+package_names() {
+	tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/[[:space:]]//g' | sed '/^$/d'
+}
+
+# unit_tests_ran LOG ARCH: the build ran the unit tests under qemu-user and
+# they all passed.
+unit_tests_ran() {
+	grep -q "^unit tests for $2 under .*qemu" "$1" &&
+		grep -qE '^100%: Checks: [0-9]+, Failures: 0, Errors: 0' "$1"
+}
+
+contents_ok() { "$top/tests/e2e/check-deb.sh" "$1" >"$2" 2>&1; }
+
+# upgrade_deb DEB OUT: DEB again as a newer version whose default mapping
+# changed (as tests/e2e/run.sh), for the upgrade steps.
+upgrade_deb() {
+	local dir version rc
+	dir=$(mktemp -d) || return 1
+	dpkg-deb -R "$1" "$dir" || return 1
+	version=$(dpkg-deb -f "$1" Version)
+	sed -i "s/^Version: .*/Version: $version+e2e1/" "$dir/DEBIAN/control"
+	echo "# changed by the upgrade test" >>"$dir/etc/gpio2mqtt/gpio2mqtt.conf"
+	dpkg-deb --root-owner-group -b "$dir" "$2" >/dev/null
+	rc=$?
+	rm -rf "$dir"
+	return $rc
+}
+
+# prepare_root ROOT: the tests, the packages and the unit that runs them.
+prepare_root() {
+	local root=$1 arch u
+	mkdir -p "$root/e2e/out" "$root/e2e/src/debian"
+	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$root/e2e/"
+	cp "$top/tests/e2e/inside.sh" "$root/e2e/e2e-inside.sh"
+	cp -r "$top/debian/tests" "$root/e2e/src/debian/"
+	echo "$arches" >"$root/e2e/arches"
+	for arch in $arches; do
+		cp "${DEBS[$arch]}" "${UPGRADES[$arch]}" "$root/e2e/"
+		cat >"$root/e2e/env-$arch" <<-EOF
+			SUITE=$suite
+			DEB=$(basename "${DEBS[$arch]}")
+			DEB_UPGRADE=$(basename "${UPGRADES[$arch]}")
+			GPIOD_MAJOR=1
+		EOF
+	done
+	cat >"$root/etc/systemd/system/g2m-e2e.service" <<-'EOF'
+		[Unit]
+		Description=gpio2mqtt end-to-end test on arm64 and armhf
+		After=multi-user.target
+
+		[Service]
+		Type=oneshot
+		ExecStart=/bin/bash -c 'set -o pipefail; /bin/bash /e2e/inside.sh 2>&1 | tee /e2e/out/tap.log'
+		StandardOutput=tty
+		StandardError=tty
+		TTYPath=/dev/console
+		TimeoutStartSec=infinity
+		ExecStopPost=/bin/sh -c 'journalctl -b --no-pager >/e2e/out/journal.txt 2>&1'
+		ExecStopPost=/bin/sh -c 'echo "$EXIT_STATUS" >/e2e/out/status; sync'
+		ExecStopPost=/bin/systemctl --no-block poweroff
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	mkdir -p "$root/etc/systemd/system/multi-user.target.wants" \
+		"$root/etc/systemd/journald.conf.d"
+	ln -sf /etc/systemd/system/g2m-e2e.service \
+		"$root/etc/systemd/system/multi-user.target.wants/g2m-e2e.service"
+	# Nobody logs in, and nothing but the test should use the slow CPU.
+	for u in getty@.service serial-getty@.service console-getty.service \
+		apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer man-db.timer \
+		e2scrub_all.timer fstrim.timer; do
+		ln -sf /dev/null "$root/etc/systemd/system/$u"
+	done
+	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
+}
+
+# boot IMAGE LOG: the board, until the test powers it off; the test's lines
+# are shown as they come, the whole console goes to LOG.
+boot() {
+	nice -n 5 timeout -k 10 "$boot_timeout" qemu-system-aarch64 -M virt -cpu cortex-a57 \
+		-smp "${G2M_ARM_SMP:-2}" -m 1536 -kernel "$KERNEL" \
+		-append "root=/dev/vda rw rootwait console=ttyAMA0 init=/lib/systemd/systemd quiet systemd.show_status=false" \
+		-drive "if=none,file=$1,format=raw,id=root" -device virtio-blk-device,drive=root \
+		-nic none -display none -monitor none -serial stdio -no-reboot </dev/null 2>&1 |
+		sed -u 's/\r$//' | tee "$2" |
+		grep --line-buffered -E '^(\[arm[a-z0-9]*\] )?(ok |not ok |# |[0-9]+ passed, [0-9]+ failed$)'
+}
+
+[ "$(id -u)" -eq 0 ] || {
+	echo "e2e-arm: run as root (chroots, mmdebstrap and binfmt_misc need it)" >&2
+	exit 2
+}
+start=$(date +%s)
+WORK=$(mktemp -d /tmp/gpio2mqtt-e2e-arm.XXXXXX)
+declare -A DEBS UPGRADES
+
+echo "=== host"
+check "host tools (qemu-system-arm, qemu-user-static, mmdebstrap)" host_deps
+t=$(date +%s)
+diag "arm64 kernel: cross-built once (cached); log: $WORK/kernel.log"
+KERNEL=$("$here/build-kernel.sh" 2>"$WORK/kernel.log")
+if [ -f "${KERNEL:-/nonexistent}" ]; then
+	ok "arm64 kernel with gpio-sim and compat ($(elapsed "$t"))"
+else
+	not_ok "arm64 kernel"
+	show "$WORK/kernel.log"
+fi
+
+echo "=== packages"
+for arch in $arches; do
+	t=$(date +%s)
+	if deb=$("$here/cross-deb.sh" "$suite" "$arch" "$WORK/deb-$arch" 2>"$WORK/deb-$arch.log"); then
+		DEBS[$arch]=$deb
+		ok "$suite $arch package cross-built: $(basename "$deb") ($(elapsed "$t"))"
+		check "$arch: unit tests ran under qemu-user and passed" \
+			unit_tests_ran "$WORK/deb-$arch/build.log" "$arch"
+		grep -E '^(unit tests|[0-9]+%: Checks)' "$WORK/deb-$arch/build.log" | sed 's/^/#   /'
+		check "$arch: package contents (check-deb.sh)" \
+			contents_ok "$deb" "$WORK/contents-$arch.log"
+		UPGRADES[$arch]=$WORK/upgrade-$arch/$(basename "$deb" .deb)+e2e1.deb
+		mkdir -p "$WORK/upgrade-$arch"
+		check "$arch: upgrade package made" upgrade_deb "$deb" "${UPGRADES[$arch]}"
+	else
+		not_ok "$suite $arch package (log: $WORK/deb-$arch/build.log)"
+		show "$WORK/deb-$arch.log"
+	fi
+done
+
+if [ -f "${KERNEL:-/nonexistent}" ] && [ ${#DEBS[@]} -eq 2 ]; then
+	echo "=== root"
+	t=$(date +%s)
+	runtime=()
+	for arch in $arches; do
+		while read -r p; do
+			case $arch/$p in
+			armhf/lib*) runtime+=("$p:armhf") ;;
+			*) runtime+=("$p") ;;
+			esac
+		done < <(dpkg-deb -f "${DEBS[$arch]}" Depends | package_names)
+	done
+	# man-db: systemd-analyze verify looks up the unit's Documentation=.
+	root=$("$here/make-root.sh" "$suite" systemd systemd-sysv udev dbus mosquitto \
+		mosquitto-clients man-db iproute2 "${runtime[@]}" 2>"$WORK/root.log")
+	if [ -n "$root" ]; then
+		ok "arm64 $suite root with armhf added ($(elapsed "$t"))"
+		t=$(date +%s)
+		cp -a "$root" "$WORK/root" && prepare_root "$WORK/root" &&
+			rm -f "$WORK/root/.complete" &&
+			mke2fs -q -t ext4 -d "$WORK/root" -L root "$WORK/root.img" 3G >/dev/null
+		check "disk image of the prepared root ($(elapsed "$t"))" test -s "$WORK/root.img"
+		rm -rf "$WORK/root"
+
+		echo "=== the board (qemu-system-aarch64 -M virt)"
+		t=$(date +%s)
+		boot "$WORK/root.img" "$WORK/console.log"
+		diag "boot and test took $(elapsed "$t")"
+		rm -rf "$WORK/out"
+		debugfs -R "rdump /e2e/out $WORK" "$WORK/root.img" >/dev/null 2>&1
+		status=$(cat "$WORK/out/status" 2>/dev/null)
+		[ "$status" = 0 ] || show "$WORK/console.log" 25
+		tap_result "the board's checks" "$WORK/out/tap.log"
+		for arch in $arches; do
+			tap_result "$arch: the package's end-to-end test" "$WORK/out/$arch.tap"
+		done
+		[ "${G2M_KEEP:-0}" = 1 ] || rm -f "$WORK/root.img"
+	else
+		not_ok "arm64 $suite root"
+		show "$WORK/root.log"
+	fi
+fi
+echo "==="
+diag "make e2e-arm took $(elapsed "$start")"
+if [ "$failed" -eq 0 ] && [ "${G2M_KEEP:-0}" != 1 ]; then
+	rm -rf "$WORK"
+else
+	echo "e2e-arm: logs kept in $WORK" >&2
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
