@@ -711,9 +711,15 @@ int bridge_run(struct bridge *b)
 		log_error("event loop failed: %s", strerror(errno));
 		status = EXIT_RUNTIME;
 	}
+	bridge_stop(b);
+	return status;
+}
+
+void bridge_stop(struct bridge *b)
+{
+	output_settle(&b->outputs);
 	statefile_flush(b->statefile); /* what the last commands changed, first */
 	say_goodbye(b);
-	return status;
 }
 
 int bridge_poll(struct bridge *b, int timeout_ms)

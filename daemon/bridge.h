@@ -29,6 +29,9 @@ int bridge_run(struct bridge *b);
 
 /* What bridge_run() does first: connect and tell systemd. */
 void bridge_start(struct bridge *b);
+/* What bridge_run() does last: pulses and blinks in progress end off,
+ * the state file is written, "offline" is published and the broker told. */
+void bridge_stop(struct bridge *b);
 /* What SIGHUP does: load the mapping again and switch to it, or keep the
  * running one if the new one is refused. */
 void bridge_reload(struct bridge *b);

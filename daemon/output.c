@@ -249,6 +249,30 @@ static void on_step(struct timer *t, void *ctx)
 	go(s, &cmd);
 }
 
+/* At stop the timers will not fire: what would end off (a pulse, a blink)
+ * ends off now, so that a released line does not leave a relay on. Nothing
+ * is switched on: a timed "off" stays off and an interlock wait is dropped. */
+static void settle(struct output *s)
+{
+	bool ends_off = (s->task == OUTPUT_RETURN && !s->return_value) ||
+			s->task == OUTPUT_BLINK;
+
+	if (s->task == OUTPUT_IDLE)
+		return;
+	cancel(s);
+	if (ends_off && s->line->value) {
+		log_info("%s: stopping: switched off now, not at the end of its pulse or blink",
+			 name_of(s));
+		output_set(s, 0);
+	}
+}
+
+void output_settle(struct outputs *o)
+{
+	for (size_t i = 0; i < o->n_running; i++)
+		settle(&o->running[i]);
+}
+
 /* --- safety limit and broker loss --- */
 
 static void on_limit(struct timer *t, void *ctx)

@@ -89,6 +89,10 @@ void output_take_over(struct outputs *o, struct output *next, size_t n, struct o
 void output_broker_lost(struct outputs *o);
 void output_broker_back(struct outputs *o);
 
+/* Before the lines are released at stop: a pulse or blink in progress ends
+ * off at once (its timer would never fire); nothing pending is switched on. */
+void output_settle(struct outputs *o);
+
 /* A message on one of s's command topics. A payload that is not a command,
  * or one the output cannot take ("pulse" without pulse_ms), changes nothing
  * and is reported; a retained toggle, pulse, blink or timed command is

@@ -155,6 +155,26 @@ START_TEST(test_pulse_sets_then_returns)
 }
 END_TEST
 
+/* A stop in the middle of a pulse or blink ends it off before the lines
+ * are released; a timed "off" is not switched back on. */
+START_TEST(test_stop_ends_pulses_off)
+{
+	start(mapping);
+	command("door", "pulse");
+	command("up", "{\"state\":\"blink\",\"on_ms\":1000,\"off_ms\":1000}");
+	command("lamp", "on");
+	command("lamp", "{\"state\":\"off\",\"for_ms\":1000}");
+	ck_assert_int_eq(line(DOOR), 1);
+	ck_assert_int_eq(line(UP), 1);
+	bridge_stop(b);
+	ck_assert_int_eq(line(DOOR), 0);
+	ck_assert_int_eq(line(UP), 0);
+	ck_assert_int_eq(line(LAMP), 0);
+	ck_assert_uint_eq(states("door", "OFF"), 1);
+	ck_assert_uint_eq(states("lamp", "ON"), 1);
+}
+END_TEST
+
 START_TEST(test_pulse_needs_pulse_ms)
 {
 	start(mapping);
@@ -444,6 +464,7 @@ Suite *output_suite(void)
 	tcase_add_test(tc, test_reload_keeps_pending_pulse);
 	tcase_add_test(tc, test_reload_into_a_group_keeps_one_on);
 	tcase_add_test(tc, test_initial_on_meets_max_on);
+	tcase_add_test(tc, test_stop_ends_pulses_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
