@@ -59,10 +59,10 @@ override CPPFLAGS += -DGPIOD_BUILT_VERSION='"$(GPIOD_VERSION)"'
 # What the unit tests link: everything but the two modules that touch a GPIO
 # chip or a broker (the tests put an in-memory GPIO backend and a recording
 # MQTT client in their place, tests/unit/) and main().
-UNIT_TESTED_SRCS = config.c config_read.c config_mqtt.c config_ha.c hints.c template.c topics.c \
+UNIT_TESTED_SRCS = config.c config_lines.c config_checks.c config_read.c config_mqtt.c config_ha.c hints.c template.c topics.c \
 	topic_table.c board.c ha_discovery.c \
 	subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c \
-	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c press.c bridge.c \
+	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c press.c queries.c bridge.c \
 	statefile.c
 DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) mqtt.c mqtt_ends.c mqtt_keepalive.c forget.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))

@@ -9,10 +9,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "board.h"
 #include "clock.h"
 #include "exit_status.h"
-#include "ha_discovery.h"
 #include "gpio.h"
 #include "input.h"
 #include "log.h"
@@ -23,6 +21,7 @@
 #include "plan.h"
 #include "problems.h"
 #include "publish.h"
+#include "queries.h"
 #include "statefile.h"
 #include "topics.h"
 
@@ -56,16 +55,8 @@ struct bridge {
 	struct statefile *statefile; /* the running mapping's state_file */
 	long long connected_ms; /* when the broker accepted us, 0 while not */
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
-	struct board board;
-	struct ha_messages announce; /* <base>/info and discovery, for the publisher */
-	/* Answered besides commands: state queries <base>/output/+/get and
-	 * <base>/input/+/get, and Home Assistant's birth on <prefix>/status. */
-	char *queries[3];
-	size_t n_queries;
-	char *birth_topic; /* one of queries; NULL without discovery */
+	struct queries queries; /* info, discovery, state queries, Home Assistant's birth */
 	char **subscribed; /* the plan's filters and the queries, as last subscribed */
-	struct timer resync; /* Home Assistant's birth: everything again, a little later */
-	unsigned int seed;
 };
 
 void bridge_signals(sigset_t *mask)
@@ -76,42 +67,11 @@ void bridge_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
-static void free_queries(struct bridge *b)
-{
-	for (size_t i = 0; i < b->n_queries; i++)
-		free(b->queries[i]);
-	b->n_queries = 0;
-	b->birth_topic = NULL;
-}
-
-/* What the running plan says about itself (info, discovery) and the
- * queries it answers. */
-static void announce_plan(struct bridge *b)
-{
-	const struct config *cfg = &b->plan.cfg;
-	bool ok;
-
-	ha_messages_free(&b->announce);
-	if (ha_announcements(cfg, &b->board, gpio_version_runtime(), &b->announce) < 0)
-		log_error("out of memory: no info and discovery messages");
-	publish_announcements(&b->publisher, &b->announce);
-	free_queries(b);
-	b->queries[b->n_queries++] = topics_query_wildcard(cfg->mqtt.base_topic, true);
-	b->queries[b->n_queries++] = topics_query_wildcard(cfg->mqtt.base_topic, false);
-	if (cfg->ha.discovery)
-		b->birth_topic = b->queries[b->n_queries++] = ha_birth_topic(&cfg->ha);
-	ok = b->queries[0] && b->queries[1] && (!cfg->ha.discovery || b->birth_topic);
-	if (!ok) {
-		log_error("out of memory: no state queries and Home Assistant births");
-		free_queries(b);
-	}
-}
-
 /* The running plan's lines and topics, to whoever reads them. */
 static void use_plan(struct bridge *b)
 {
 	publish_mapping(&b->publisher, &b->plan.cfg, b->plan.lines);
-	announce_plan(b);
+	queries_use(&b->queries, &b->plan);
 }
 
 /* --- the broker connection --- */
@@ -143,7 +103,9 @@ static void connect_now(struct bridge *b)
 static int send_subscriptions(struct bridge *b)
 {
 	const struct subscriptions *s = &b->plan.subs;
-	size_t n = s->n + b->n_queries;
+	size_t n_queries;
+	char *const *queries = queries_topics(&b->queries, &n_queries);
+	size_t n = s->n + n_queries;
 	char **all = calloc(n + 1, sizeof(char *));
 	int rc;
 
@@ -152,7 +114,7 @@ static int send_subscriptions(struct bridge *b)
 		return -1;
 	}
 	memcpy(all, s->filters, s->n * sizeof(char *));
-	memcpy(all + s->n, b->queries, b->n_queries * sizeof(char *));
+	memcpy(all + s->n, queries, n_queries * sizeof(char *));
 	/* Also when empty: the filters a SUBACK is being read against go. */
 	rc = mqtt_subscribe(b->mqtt, all, n, b->plan.cfg.mqtt.qos);
 	free(b->subscribed);
@@ -199,72 +161,13 @@ static void on_disconnected(void *ctx, bool retry_at_once)
 		schedule_reconnect(b);
 }
 
-/* Home Assistant (re)started: discovery and every state again once the
- * timer fires, at a random moment so that a house of boards spreads out. */
-static void on_birth(struct bridge *b)
-{
-	unsigned int most = (unsigned int)b->plan.cfg.ha.resync_delay_ms, least = most / 3;
-	unsigned int delay = least + (unsigned int)rand_r(&b->seed) % (most - least + 1);
-
-	log_info("Home Assistant is online: discovery and states in %u ms", delay);
-	loop_timer_start(b->loop, &b->resync, delay);
-}
-
-static void on_resync_timer(struct timer *t, void *ctx)
-{
-	(void)t;
-	publish_resync(&((struct bridge *)ctx)->publisher);
-}
-
-/* An empty message on <base>/output/<name>/get: that state again. */
-static void answer_state_query(struct bridge *b, const char *topic, const char *name,
-			       bool output, const void *payload, size_t len)
-{
-	const struct config *cfg = &b->plan.cfg;
-	size_t first = output ? 0 : cfg->n_outputs, end = output ? cfg->n_outputs : cfg->n_lines;
-
-	for (size_t i = first; i < end; i++) {
-		if (strcmp(cfg->lines[i].name, name) != 0)
-			continue;
-		if (len)
-			publish_ignored(&b->publisher, topic, payload, len,
-					"a state query has no payload");
-		else
-			publish_state(&b->publisher, &b->plan.lines[i]);
-		return;
-	}
-	log_debug("state query for \"%s\", which is not mapped", name);
-}
-
-/* Whether topic is a query (answered) rather than a command. */
-static bool answer_query(struct bridge *b, const char *topic, const void *payload, size_t len,
-			 bool retained)
-{
-	char name[256];
-	bool output;
-
-	if (b->birth_topic && strcmp(topic, b->birth_topic) == 0) {
-		bool online = len == strlen(TOPICS_ONLINE) && !memcmp(payload, TOPICS_ONLINE, len);
-
-		/* A retained birth is old news: the connection got everything. */
-		if (online && !retained)
-			on_birth(b);
-		return true;
-	}
-	if (!topics_query_name(b->plan.cfg.mqtt.base_topic, topic, &output, name, sizeof(name)))
-		return false;
-	if (!retained)
-		answer_state_query(b, topic, name, output, payload, len);
-	return true;
-}
-
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len,
 		       bool retained)
 {
 	struct bridge *b = ctx;
 	struct output *o;
 
-	if (answer_query(b, topic, payload, len, retained))
+	if (queries_answer(&b->queries, topic, payload, len, retained))
 		return;
 	o = plan_output_for(&b->plan, topic, strlen(topic));
 	if (!o) {
@@ -281,15 +184,8 @@ static void on_subscription_refused(void *ctx, const char *filter)
 	struct bridge *b = ctx;
 	struct plan *p = &b->plan;
 
-	for (size_t i = 0; i < b->n_queries; i++)
-		if (strcmp(filter, b->queries[i]) == 0) {
-			log_warning("the broker refused the subscription to \"%s\": %s", filter,
-				    b->queries[i] == b->birth_topic
-					    ? "discovery follows connections only, not Home "
-					      "Assistant's restarts"
-					    : "state queries are not answered");
-			return;
-		}
+	if (queries_refused(&b->queries, filter))
+		return;
 	if (!p->subs.wildcard || strcmp(filter, p->subs.wildcard) != 0) {
 		log_error("the broker refused the subscription to \"%s\" (not allowed by its "
 			  "access rules?)",
@@ -448,18 +344,6 @@ static void report_refusal(struct bridge *b, const char *what, const char *outco
 
 /* The lines are switched; now the broker, if it changed (the old one hears
  * "offline" on the old status topic), and the topics. */
-/* Around the new discovery: what the reload dropped leaves Home Assistant,
- * and a change of discovery_mode is handed over (kept until the broker is
- * back, if it is away). */
-static void retract_dropped(struct bridge *b, const struct config *old)
-{
-	struct ha_messages before, after;
-
-	if (ha_retractions(old, &b->plan.cfg, &b->board, &before, &after) < 0)
-		log_error("out of memory: Home Assistant keeps the entities the reload dropped");
-	publish_retractions(&b->publisher, &before, &after);
-}
-
 static void switch_plan(struct bridge *b, struct plan *next)
 {
 	bool same_broker = config_mqtt_equal(&b->plan.cfg.mqtt, &next->cfg.mqtt);
@@ -469,7 +353,7 @@ static void switch_plan(struct bridge *b, struct plan *next)
 		log_error("the new broker settings could not be applied");
 	b->plan = *next;
 	use_plan(b);
-	retract_dropped(b, &old.cfg);
+	queries_retract(&b->queries, &old.cfg);
 	/* Before the old plan is freed: pending pulses and blinks carry on. */
 	output_take_over(&b->outputs, b->plan.outputs, b->plan.cfg.n_outputs, old.outputs,
 			 old.cfg.n_outputs);
@@ -588,6 +472,7 @@ static int open_fds(struct bridge *b)
 	b->notify = notify_new();
 	b->inputs.loop = b->loop;
 	b->outputs.loop = b->loop;
+	b->queries.loop = b->loop;
 	if (b->signal_fd < 0 || !b->loop || !b->notify ||
 	    loop_watch(b->loop, b->signal_fd, POLLIN, on_signal, b) < 0)
 		return -1;
@@ -612,9 +497,7 @@ static struct bridge *bridge_alloc(const char *path)
 	timer_init(&b->keepalive, on_keepalive_timer, b);
 	timer_init(&b->reconnect, on_reconnect_timer, b);
 	timer_init(&b->watchdog, on_watchdog_timer, b);
-	timer_init(&b->resync, on_resync_timer, b);
-	b->seed = (unsigned int)getpid() ^ (unsigned int)clock_now_ms();
-	board_read(&b->board);
+	queries_init(&b->queries, NULL, &b->publisher);
 	b->path = strdup(path);
 	if (!b->path) {
 		free(b);
@@ -734,14 +617,13 @@ void bridge_free(struct bridge *b)
 	mqtt_free(b->mqtt);
 	plan_free(&b->plan);
 	gpio_chips_close(b->chips);
-	statefile_close(b->statefile); /* before the loop its timer is on */
+	statefile_close(b->statefile); /* before the loop their timers are on */
+	queries_free(&b->queries);
 	loop_free(b->loop); /* the timers with it */
 	if (b->signal_fd >= 0)
 		close(b->signal_fd);
 	notify_free(b->notify);
 	publish_free(&b->publisher);
-	ha_messages_free(&b->announce);
-	free_queries(b);
 	free(b->subscribed);
 	free(b->path);
 	free(b);

@@ -289,3 +289,10 @@ bool cfg_same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
+
+char *cfg_own(struct reader *r, char *s)
+{
+	if (!s)
+		r->out_of_memory = true;
+	return s;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* config_read: what config.c (the file, outputs and inputs) and
- * config_mqtt.c (the mqtt group) share to read a mapping: the reader with
+/* config_read: what the config module's files share to read a mapping
+ * (config.c the file and the state file, config_lines.c outputs and inputs,
+ * config_checks.c what must hold across lines, config_mqtt.c and
+ * config_ha.c their groups): the reader with
  * its error count, FILE:LINE messages, typed getters and value checks.
  * Internal to the config module; like it, the only code that sees
  * <libconfig.h>. Strings returned are heap copies the caller owns. */
@@ -51,6 +53,8 @@ char *cfg_join(struct reader *r, const char *first, ...) __attribute__((sentinel
 /* ptr resized to n (> 0) elements of size; NULL with r marked (ptr kept) when
  * out of memory. */
 void *cfg_resize(struct reader *r, void *ptr, size_t n, size_t size);
+/* s made elsewhere (topics.h), or NULL with r marked out of memory. */
+char *cfg_own(struct reader *r, char *s);
 bool cfg_same_str(const char *a, const char *b);
 
 /* Typed getters: 1 = present and valid, 0 = absent, -1 = invalid (said)
@@ -78,6 +82,11 @@ bool cfg_printable(const char *s);
 bool cfg_valid_name(const char *s);
 void cfg_check_word(struct reader *r, const config_setting_t *group, const char *key,
 		    const char *word);
+
+/* The outputs and inputs lists (config_lines.c), into cfg->lines. */
+void cfg_read_lines(struct reader *r, const config_setting_t *root, struct config *cfg);
+/* What must hold across the lines read (config_checks.c). */
+void cfg_check_lines(struct reader *r, const struct config *cfg);
 
 /* The mqtt group (config_mqtt.c), into m with its defaults. */
 void cfg_read_mqtt(struct reader *r, const config_setting_t *root, struct cfg_mqtt *m);

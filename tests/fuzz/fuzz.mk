@@ -24,7 +24,7 @@ FUZZ_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libconfig libcjson 2>/dev/null
 FUZZ_PKG_LIBS   := $(shell $(PKG_CONFIG) --libs libconfig libcjson 2>/dev/null)
 # The module each harness drives.
 FUZZ_SRC_payload = daemon/payload.c
-FUZZ_SRC_config  = daemon/config.c daemon/config_read.c daemon/config_mqtt.c daemon/config_ha.c \
+FUZZ_SRC_config  = daemon/config.c daemon/config_lines.c daemon/config_checks.c daemon/config_read.c daemon/config_mqtt.c daemon/config_ha.c \
                    daemon/template.c daemon/hints.c daemon/topics.c
 FUZZ_SRC_topic_table = daemon/topic_table.c
 
