@@ -4,6 +4,7 @@
 #include "config.h"
 #include "config_read.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,8 +240,65 @@ static void check_interlocks(struct reader *r, const struct config *cfg)
 	free(members);
 }
 
+/* --- Home Assistant's component keys --- */
+
+static int compare_names(const void *pa, const void *pb)
+{
+	const struct cfg_line *a = *(const struct cfg_line *const *)pa;
+	const struct cfg_line *b = *(const struct cfg_line *const *)pb;
+
+	return strcmp(a->name, b->name);
+}
+
+/* A line's extra entity is keyed "<name>_<suffix>" (ha_discovery.c): it must
+ * not be another line's name, or one entity would replace the other. */
+static void check_key(struct reader *r, const struct cfg_line *l, const char *suffix,
+		      const struct cfg_line *const *sorted, size_t n)
+{
+	struct cfg_line probe = { 0 };
+	const struct cfg_line *p = &probe, *const *hit;
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s_%s", l->name, suffix);
+	probe.name = key;
+	hit = bsearch(&p, sorted, n, sizeof(*sorted), compare_names);
+	if (hit)
+		cfg_fail_at(r, (*hit)->source_line,
+			    "'%s' is also the Home Assistant key of the %s entity of '%s' "
+			    "(line %d): rename one of them",
+			    key, suffix, l->name, l->source_line);
+}
+
+static void check_ha_keys(struct reader *r, const struct config *cfg)
+{
+	const struct cfg_line **sorted;
+	size_t n = 0;
+
+	if (!cfg->ha.discovery || !cfg->n_lines)
+		return;
+	sorted = cfg_resize(r, NULL, cfg->n_lines, sizeof(*sorted));
+	if (!sorted)
+		return;
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		if (cfg->lines[i].name)
+			sorted[n++] = &cfg->lines[i];
+	qsort(sorted, n, sizeof(*sorted), compare_names);
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_line *l = sorted[i];
+
+		if (l->output && l->pulse_ms)
+			check_key(r, l, "pulse", sorted, n);
+		if (!l->output && l->click)
+			check_key(r, l, "press", sorted, n);
+		if (!l->output && l->counter != COUNTER_NONE)
+			check_key(r, l, "count", sorted, n);
+	}
+	free(sorted);
+}
+
 void cfg_check_lines(struct reader *r, const struct config *cfg)
 {
 	check_duplicates(r, cfg);
 	check_interlocks(r, cfg);
+	check_ha_keys(r, cfg);
 }

@@ -1302,6 +1302,28 @@ START_TEST(test_mqtt_equal_each_field)
 }
 END_TEST
 
+/* Home Assistant keys a pulsed output's button "<name>_pulse": another line
+ * of that name would take its place. Without discovery the names are free. */
+START_TEST(test_ha_component_key_clash)
+{
+	static const char lines[] =
+		"outputs = ( { name = \"door\"; line = \"A\"; pulse_ms = 500; },\n"
+		"            { name = \"door_pulse\"; line = \"B\"; } );\n"
+		"inputs = ( { name = \"bell\"; line = \"C\"; click = true; },\n"
+		"           { name = \"bell_press\"; line = \"D\"; } );\n";
+	struct load l;
+
+	loadf(&l, "homeassistant = { discovery = true; };\n%s", lines);
+	expect_error(&l, 3, "'door_pulse' is also the Home Assistant key");
+	expect_error(&l, 5, "'bell_press' is also the Home Assistant key");
+	ck_assert_uint_eq(error_count(&l), 2);
+	load_done(&l);
+	loadf(&l, "%s", lines);
+	expect_loaded(&l);
+	load_done(&l);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1368,6 +1390,7 @@ Suite *config_suite(void)
 	tcase_add_test(errors, test_payload_words);
 	tcase_add_test(errors, test_tls_files);
 	tcase_add_test(errors, test_every_problem_is_reported);
+	tcase_add_test(errors, test_ha_component_key_clash);
 	suite_add_tcase(s, errors);
 
 	tcase_add_unchecked_fixture(equal, make_tmpdir, remove_tmpdir);
