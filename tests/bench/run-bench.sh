@@ -493,6 +493,33 @@ scale() {
 			drive -n "$RT" -k "$NOUT" roundtrip
 		stop_contestant gpio2mqtt
 	done
+	ha_birth "$big"
+}
+
+# Home Assistant restarts: its birth message to the last of 1,000 states,
+# the random delay (resync_delay_ms = 1000: 333 to 1000 ms) included, and
+# from the discovery message (the end of the delay) to the last state.
+ha_birth() {
+	local conf=$LOG_DIR/lines1000-ha.conf out=$LOG_DIR/ha-birth.txt
+	{
+		cat "$1"
+		echo 'homeassistant = { discovery = true; resync_delay_ms = 1000; };'
+	} >"$conf"
+	start_gpio2mqtt "$conf" "$SCALE_INPUTS" || {
+		not_ok "gpio2mqtt with 1,000 lines and Home Assistant discovery"
+		return
+	}
+	if python3 "$here/../integration/ha_standin.py" --port "$BROKER_PORT" birth \
+		--min-ms 333 --max-ms 1000 --timeout 60 >"$out" 2>&1; then
+		sed -n -e 's/^# birth to last state: \([0-9]*\) ms.*/gpio2mqtt ha_birth_last_ms \1/p' \
+			-e 's/^# discovery to last state: \([0-9]*\) ms.*/gpio2mqtt ha_discovery_last_ms \1/p' \
+			"$out" >>"$RESULTS"
+		ok "gpio2mqtt: Home Assistant's birth to the last of 1,000 states"
+	else
+		not_ok "gpio2mqtt: Home Assistant's birth to the last of 1,000 states"
+		grep -v '^ok' "$out" | tail -n 5 | sed 's/^/#   /'
+	fi
+	stop_contestant gpio2mqtt
 }
 
 # --- fleets --------------------------------------------------------------
@@ -608,11 +635,14 @@ fleets() {
 # --- run -----------------------------------------------------------------
 
 dump_on_fail "$LOG_DIR/gpio2mqtt.log" "$LOG_DIR/diy.log" "$LOG_DIR/echo.log" "$LOG_DIR/drive.log"
-# G2M_BENCH_ONLY=timed: that part alone, while working on it.
-if [ "${G2M_BENCH_ONLY:-}" = timed ]; then
-	broker tuned && conf "$LOG_DIR/std.conf" "$NOUT" "$NIN" && timed_outputs
+# G2M_BENCH_ONLY=timed or =scale: that part alone, while working on it.
+case ${G2M_BENCH_ONLY:-} in
+timed | scale)
+	broker tuned && conf "$LOG_DIR/std.conf" "$NOUT" "$NIN" &&
+		if [ "$G2M_BENCH_ONLY" = timed ]; then timed_outputs; else scale; fi
 	finish
-fi
+	;;
+esac
 broker untuned || { not_ok "broker as installed"; finish; }
 conf "$LOG_DIR/std.conf" "$NOUT" "$NIN"
 diag "$(date +%T) round trips against mosquitto as installed, $ROUNDS round(s)"

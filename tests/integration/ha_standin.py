@@ -296,6 +296,8 @@ def cmd_birth(args):
                f"discovery {delay:.0f} ms after the birth (random delay {args.min_ms}-{args.max_ms} ms)")
         print(f"# birth to last state: {(msgs[states[-1]][0] - born) * 1000:.0f} ms, "
               f"{len(states)} states", flush=True)
+        print(f"# discovery to last state: {(msgs[states[-1]][0] - msgs[disc[0]][0]) * 1000:.0f} ms",
+              flush=True)
     broker.stop()
 
 
