@@ -176,7 +176,7 @@ END {
 	row("Round trip p50, 8 mappings (ms)", "map8_rt_p50", "ms", "")
 	row("Round trip p50, 1,000 mappings (ms)", "map1000_rt_p50", "ms",
 		per_line("map8_rt_p50", "map1000_rt_p50"))
-	row("Home Assistant's birth to the last of 1,000 states (ms; random delay of 333 to 1,000 ms included)", "ha_birth_last_ms", "", "")
+	row("Home Assistant birth message to the last of 1,000 states (ms; random delay of 333 to 1,000 ms included)", "ha_birth_last_ms", "", "")
 	row("Home Assistant: discovery to the last of 1,000 states (ms)", "ha_discovery_last_ms", "", "")
 	# Fleets: gpio2mqtt as in test-fleet.sh, echo clients as many; both up at once.
 	row("Fleet of " cfg["fleet"] ", each in a UTS namespace of its own: all online after starting the first (ms)", "fleet_online_ms", "", "")
