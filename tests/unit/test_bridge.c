@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "bridge_harness.h"
 #include "exit_status.h"
 #include "gpio_mem.h"
 #include "log.h"
@@ -17,7 +18,6 @@
 enum { LED, FAN, BUTTON, PUMP, SPARE, N_LINES };
 static const char *const names[N_LINES] = { "LED", "FAN", "BUTTON", "PUMP", "SPARE" };
 
-static char path[64];
 static struct bridge *b;
 static struct mqtt *m;
 
@@ -28,53 +28,30 @@ static const char mapping[] = BASE_MQTT
 	"            { name = \"fan\"; line = \"FAN\"; } );\n"
 	"inputs = ( { name = \"button\"; line = \"BUTTON\"; } );\n";
 
+static struct harness h;
+
 static void write_mapping(const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
+	harness_write_mapping(&h, text);
 }
 
-/* The bridge on mapping, connected, subscribed and its states sent. */
+/* The bridge on text, connected, subscribed and its states sent. */
 static void start(const char *text)
 {
-	int status;
-
-	write_mapping(text);
-	b = bridge_new(path, &status);
-	ck_assert_ptr_nonnull(b);
-	bridge_start(b);
-	m = mqtt_fake_client();
-	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(mqtt_fake_connects(m), 1);
-	mqtt_fake_accept(m);
-	mqtt_fake_suback(m);
-	ck_assert_int_eq(bridge_poll(b, 0), 0);
+	harness_start(&h, text);
+	b = h.bridge;
+	m = h.mqtt;
 }
 
 static void setup(void)
 {
-	int fd;
-
-	/* The bridge logs what it does; the test checks what it did. */
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	log_init(0);
-	gpio_mem_reset();
-	ck_assert_int_eq(gpio_mem_add_chip("gpiochip0", "unit", N_LINES, names), 0);
-	snprintf(path, sizeof(path), "/tmp/gpio2mqtt-bridge-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	harness_setup(&h, names, N_LINES);
 	b = NULL;
 }
 
 static void teardown(void)
 {
-	bridge_free(b);
-	unlink(path);
-	gpio_mem_reset();
+	harness_teardown(&h);
 }
 
 static const char *last_payload(const char *topic)
@@ -257,7 +234,7 @@ START_TEST(test_missing_line_refuses_start)
 	int status;
 
 	write_mapping(BASE_MQTT "outputs = ( { name = \"x\"; line = \"NOPE\"; } );\n");
-	ck_assert_ptr_null(bridge_new(path, &status));
+	ck_assert_ptr_null(bridge_new(h.path, &status));
 	ck_assert_int_eq(status, EXIT_CONFIG);
 }
 END_TEST

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "bridge_harness.h"
 #include "gpio_mem.h"
 #include "log.h"
 #include "mqtt_fake.h"
@@ -17,7 +18,6 @@
 enum { LED, FAN, BUTTON, N_LINES };
 static const char *const names[N_LINES] = {"LED", "FAN", "BUTTON"};
 
-static char path[64];
 static struct bridge *b;
 static struct mqtt *m;
 
@@ -30,49 +30,30 @@ static const char mapping[] =
 		 "            { name = \"fan\"; line = \"FAN\"; } );\n"
 		 "inputs = ( { name = \"button\"; line = \"BUTTON\"; } );\n";
 
+static struct harness h;
+
 static void write_mapping(const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
+	harness_write_mapping(&h, text);
 }
 
+/* The bridge on text, connected, subscribed and its states sent. */
 static void start(const char *text)
 {
-	int status;
-
-	write_mapping(text);
-	b = bridge_new(path, &status);
-	ck_assert_ptr_nonnull(b);
-	bridge_start(b);
-	m = mqtt_fake_client();
-	mqtt_fake_accept(m);
-	mqtt_fake_suback(m);
-	ck_assert_int_eq(bridge_poll(b, 0), 0);
+	harness_start(&h, text);
+	b = h.bridge;
+	m = h.mqtt;
 }
 
 static void setup(void)
 {
-	int fd;
-
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	log_init(0);
-	gpio_mem_reset();
-	ck_assert_int_eq(gpio_mem_add_chip("gpiochip0", "unit", N_LINES, names), 0);
-	snprintf(path, sizeof(path), "/tmp/gpio2mqtt-bridge-ha-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	harness_setup(&h, names, N_LINES);
 	b = NULL;
 }
 
 static void teardown(void)
 {
-	bridge_free(b);
-	unlink(path);
-	gpio_mem_reset();
+	harness_teardown(&h);
 }
 
 /* Index of the first publication on a topic starting with prefix, or -1. */
