@@ -7,9 +7,10 @@
 # source version and this recipe; the downloaded source package is kept
 # beside it, so a changed recipe rebuilds without downloading again.
 #
-# The configuration is arm64's defconfig trimmed to what the board needs:
-# no modules (every "=m" of defconfig goes), no SoC platform, no graphics,
-# sound, wireless, USB or virtualisation; then the options below enabled.
+# The configuration is allnoconfig plus only what the board needs (about
+# 540 options built in, no modules): about 8 minutes on two cores, where
+# arm64's defconfig trimmed took 25. Options that depend on others are
+# listed with them, so a missing dependency is caught by "did not stick".
 #
 # Environment: GPIO2MQTT_TEST_CACHE, ARM_SOURCE_PACKAGE (default
 # linux-source-7.3, as the UML test kernel), ARM_SOURCE_SUITE (default
@@ -26,31 +27,27 @@ APT_TIMEOUT=600
 BUILD_TOOLS="flex bison bc xz-utils make gcc libc6-dev libssl-dev
  gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
 KMAKE="make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
-# Off: whole subsystems a virtual board without screen, sound or USB never
-# uses (MODULES off also drops every "=m" of defconfig).
-DISABLE="MODULES DRM SOUND MEDIA_SUPPORT WLAN WIRELESS CFG80211 BT NFC CAN
- USB_SUPPORT MMC MTD VIRTUALIZATION ACPI EFI INFINIBAND DEBUG_INFO_BTF
- STAGING CHROME_PLATFORMS SURFACE_PLATFORMS FPGA IIO PWM INPUT_TOUCHSCREEN
- ETHERNET PHYLIB MDIO_DEVICE NETFILTER NET_SCHED BRIDGE VLAN_8021Q NET_DSA
- MACSEC VXLAN IP_VS NETWORK_FILESYSTEMS BTRFS_FS XFS_FS F2FS_FS SQUASHFS
- QUOTA SCSI ATA MD NVME_CORE BLK_DEV_NVME I2C SPI SPMI HWMON THERMAL
- WATCHDOG REGULATOR POWER_SUPPLY RESET_CONTROLLER GENERIC_PHY NEW_LEDS
- IOMMU_SUPPORT MAILBOX REMOTEPROC RPMSG SOUNDWIRE SLIMBUS INTERCONNECT
- PM_DEVFREQ CPU_FREQ CPU_IDLE SUSPEND HIBERNATION KEXEC CRASH_DUMP FTRACE
- KPROBES PROFILING DMADEVICES EXTCON VFIO VHOST_MENU ARM_SCMI_PROTOCOL
- ARM_SCPI_PROTOCOL TEE NUMA XEN HID INPUT_KEYBOARD INPUT_MOUSE NVMEM
- ARM_SMMU ARM_SMMU_V3 HW_RANDOM_ARM_SMCCC_TRNG"
-# On: the board (virtio over MMIO and PCI, PL011 console, PL031 clock), an
-# ext4 root on virtio-blk, gpio-sim over configfs, 32-bit processes, and
-# what systemd and the service's sandbox use.
-ENABLE="GPIOLIB GPIO_CDEV GPIO_CDEV_V1 GPIO_SIM CONFIGFS_FS COMPAT
- DEVTMPFS DEVTMPFS_MOUNT TMPFS TMPFS_POSIX_ACL VIRTIO_MMIO VIRTIO_PCI
- PCI_HOST_GENERIC VIRTIO_BLK VIRTIO_NET EXT4_FS SERIAL_AMBA_PL011
- SERIAL_AMBA_PL011_CONSOLE RTC_DRV_PL031 HW_RANDOM_VIRTIO UNIX INET
- SIGNALFD TIMERFD EVENTFD EPOLL FHANDLE CGROUPS BPF_SYSCALL CGROUP_BPF
- SECCOMP SECCOMP_FILTER NAMESPACES AUTOFS_FS BINFMT_ELF COMPAT_BINFMT_ELF"
-DEBUG_OFF="DEBUG_INFO_NONE"
-RECIPE="$SRC_PKG defconfig -platforms -[$DISABLE] +[$ENABLE] +$DEBUG_OFF v2"
+# The board: virtio over MMIO (virtio-blk root), the PL011 console, the
+# PL031 clock; ext4; gpio-sim over configfs with both character device
+# ABIs (libgpiod 1.6 uses v1); 32-bit processes (armhf: bookworm's still
+# make the 32-bit time_t system calls); loopback TCP for mosquitto; and
+# what systemd and the service's sandbox use (cgroups with BPF for
+# DeviceAllow=, seccomp, the namespaces of PrivateTmp=, ProtectHostname=
+# and PrivateIPC=, which mounts its own mqueue). allnoconfig turns off
+# every option it is asked about, default or not; options only EXPERT asks
+# about (epoll, signalfd, futex...) keep their defaults.
+ENABLE="PRINTK TTY HIGH_RES_TIMERS NO_HZ_IDLE SYSVIPC NET UNIX INET IPV6
+ BLOCK BLK_DEV VIRTIO_MENU VIRTIO_MMIO VIRTIO_BLK EXT4_FS EXT4_FS_POSIX_ACL
+ SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE RTC_CLASS RTC_DRV_PL031
+ HW_RANDOM HW_RANDOM_VIRTIO GPIOLIB GPIO_CDEV GPIO_CDEV_V1 GPIO_SIM
+ CONFIGFS_FS SYSFS PROC_FS SYSCTL TMPFS TMPFS_POSIX_ACL TMPFS_XATTR DEVTMPFS
+ DEVTMPFS_MOUNT AUTOFS_FS INOTIFY_USER FHANDLE CGROUPS CGROUP_BPF
+ BPF_SYSCALL NAMESPACES UTS_NS IPC_NS PID_NS NET_NS USER_NS SECCOMP
+ SECCOMP_FILTER COMPAT BINFMT_ELF COMPAT_BINFMT_ELF BINFMT_SCRIPT
+ UNIX98_PTYS SIGNALFD TIMERFD EVENTFD EPOLL FUTEX MULTIUSER SHMEM
+ POSIX_TIMERS FILE_LOCKING COMPAT_32BIT_TIME KUSER_HELPERS POSIX_MQUEUE
+ RTC_HCTOSYS RTC_INTF_DEV"
+RECIPE="$SRC_PKG allnoconfig +[$ENABLE] v3"
 
 log() { echo "build-arm-kernel: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -106,15 +103,9 @@ tar -C "$work" -xf "$work"/usr/src/"$SRC_PKG".tar.*
 rm -rf "${work:?}/usr"
 cd "$work/$SRC_PKG"
 
-$KMAKE defconfig >&2
-platforms=$(sed -n 's/^config \(ARCH_[A-Z0-9_]*\)$/\1/p' arch/arm64/Kconfig.platforms)
-args=""
-for o in $platforms $DISABLE; do args="$args -d $o"; done
-for o in $ENABLE $DEBUG_OFF; do args="$args -e $o"; done
-# shellcheck disable=SC2086
-./scripts/config $args -d DEBUG_INFO -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 \
-	-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
-$KMAKE olddefconfig >&2
+for o in $ENABLE; do echo "CONFIG_$o=y"; done >"$work/fragment"
+echo "# CONFIG_MODULES is not set" >>"$work/fragment"
+KCONFIG_ALLCONFIG="$work/fragment" $KMAKE allnoconfig >&2
 for o in $ENABLE; do
 	grep -q "^CONFIG_$o=y" .config || die "CONFIG_$o did not stick"
 done

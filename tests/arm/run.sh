@@ -5,18 +5,20 @@
 # The arm64 and armhf packages, proven on an emulated ARM board the way a
 # user installs them: cross-build both for bookworm (tests/arm/cross-deb.sh,
 # unit tests under qemu-user), build (once, cached) an arm64 kernel with
-# gpio-sim and 32-bit compat (tests/arm/build-kernel.sh) and an arm64
-# bookworm root with armhf added through multiarch, systemd, udev and
-# mosquitto (tests/arm/make-root.sh), boot it with qemu-system-aarch64 -M
-# virt and run, as a boot-time unit, the end-to-end test of
-# tests/e2e/inside.sh for the arm64 package and then for the armhf one
-# (tests/arm/inside.sh).
+# gpio-sim and 32-bit compat (tests/arm/build-kernel.sh) and, per
+# architecture, a bookworm root with systemd, udev and mosquitto
+# (tests/arm/make-root.sh): arm64 as on 64-bit Raspberry Pi OS, armhf as on
+# 32-bit Raspberry Pi OS (32-bit programs, systemd too, on a 64-bit kernel).
+# Two boards, one per root, boot side by side with qemu-system-aarch64 -M
+# virt on the same kernel; each runs, as a boot-time unit, the end-to-end
+# test of tests/e2e/inside.sh with its package (tests/arm/inside.sh).
 #
 # Prints "ok N - ..." / "not ok N - ..." per step, a summary and, last,
 # "P passed, F failed"; exits non-zero when anything failed. Caches live in
 # /var/cache/gpio2mqtt-tests (GPIO2MQTT_TEST_CACHE).
 #   G2M_ARM_TIMEOUT  seconds allowed for the boot (default 1800)
-#   G2M_ARM_SMP      virtual CPUs of the board (default 2)
+#   G2M_ARM_SMP      virtual CPUs of each board (default 1: the two boards
+#                    run side by side, one host CPU each)
 #   G2M_KEEP=1       keep the work directory (the disk image included)
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -104,25 +106,25 @@ upgrade_deb() {
 }
 
 # prepare_root ROOT: the tests, the packages and the unit that runs them.
+# prepare_root ROOT ARCH: the test, ARCH's packages and a unit that runs
+# the test at boot, then powers the board off.
 prepare_root() {
-	local root=$1 arch u
+	local root=$1 arch=$2 u
 	mkdir -p "$root/e2e/out" "$root/e2e/src/debian"
 	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$root/e2e/"
 	cp "$top/tests/e2e/inside.sh" "$root/e2e/e2e-inside.sh"
 	cp -r "$top/debian/tests" "$root/e2e/src/debian/"
-	echo "$arches" >"$root/e2e/arches"
-	for arch in $arches; do
-		cp "${DEBS[$arch]}" "${UPGRADES[$arch]}" "$root/e2e/"
-		cat >"$root/e2e/env-$arch" <<-EOF
-			SUITE=$suite
-			DEB=$(basename "${DEBS[$arch]}")
-			DEB_UPGRADE=$(basename "${UPGRADES[$arch]}")
-			GPIOD_MAJOR=1
-		EOF
-	done
+	echo "$arch" >"$root/e2e/arch"
+	cp "${DEBS[$arch]}" "${UPGRADES[$arch]}" "$root/e2e/"
+	cat >"$root/e2e/env" <<-EOF
+		SUITE=$suite
+		DEB=$(basename "${DEBS[$arch]}")
+		DEB_UPGRADE=$(basename "${UPGRADES[$arch]}")
+		GPIOD_MAJOR=1
+	EOF
 	cat >"$root/etc/systemd/system/g2m-e2e.service" <<-'EOF'
 		[Unit]
-		Description=gpio2mqtt end-to-end test on arm64 and armhf
+		Description=gpio2mqtt end-to-end test on an emulated ARM board
 		After=multi-user.target
 
 		[Service]
@@ -143,7 +145,6 @@ prepare_root() {
 		"$root/etc/systemd/journald.conf.d"
 	ln -sf /etc/systemd/system/g2m-e2e.service \
 		"$root/etc/systemd/system/multi-user.target.wants/g2m-e2e.service"
-	# Nobody logs in, and nothing but the test should use the slow CPU.
 	for u in getty@.service serial-getty@.service console-getty.service \
 		apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer man-db.timer \
 		e2scrub_all.timer fstrim.timer; do
@@ -152,16 +153,54 @@ prepare_root() {
 	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
 }
 
-# boot IMAGE LOG: the board, until the test powers it off; the test's lines
-# are shown as they come, the whole console goes to LOG.
+# make_root ARCH: the cached root for ARCH with the package's run-time
+# dependencies; prints its path (log: $WORK/root-ARCH.log).
+make_root() {
+	local arch=$1 runtime
+	mapfile -t runtime < <(dpkg-deb -f "${DEBS[$arch]}" Depends | package_names)
+	# man-db: systemd-analyze verify looks up the unit's Documentation=.
+	"$here/make-root.sh" "$suite" "$arch" systemd systemd-sysv udev dbus mosquitto \
+		mosquitto-clients man-db iproute2 "${runtime[@]}" 2>"$WORK/root-$arch.log"
+}
+
+# disk_image ARCH ROOT: ROOT copied, prepared and written to $WORK/ARCH.img.
+disk_image() {
+	local arch=$1 copy
+	copy=$WORK/root-$arch
+	cp -a "$2" "$copy" && prepare_root "$copy" "$arch" &&
+		rm -f "$copy/.complete" &&
+		mke2fs -q -t ext4 -d "$copy" -L root "$WORK/$arch.img" 3G >/dev/null
+	local rc=$?
+	rm -rf "$copy"
+	return $rc
+}
+
+# boot ARCH: boots $WORK/ARCH.img; the console goes to $WORK/console-ARCH.log
+# and the test's lines, marked [ARCH], to stdout.
 boot() {
+	local arch=$1
 	nice -n 5 timeout -k 10 "$boot_timeout" qemu-system-aarch64 -M virt -cpu cortex-a57 \
-		-smp "${G2M_ARM_SMP:-2}" -m 1536 -kernel "$KERNEL" \
+		-smp "${G2M_ARM_SMP:-1}" -m 1024 -kernel "$KERNEL" \
 		-append "root=/dev/vda rw rootwait console=ttyAMA0 init=/lib/systemd/systemd quiet systemd.show_status=false" \
-		-drive "if=none,file=$1,format=raw,id=root" -device virtio-blk-device,drive=root \
+		-drive "if=none,file=$WORK/$arch.img,format=raw,id=root" -device virtio-blk-device,drive=root \
 		-nic none -display none -monitor none -serial stdio -no-reboot </dev/null 2>&1 |
-		sed -u 's/\r$//' | tee "$2" |
-		grep --line-buffered -E '^(\[arm[a-z0-9]*\] )?(ok |not ok |# |[0-9]+ passed, [0-9]+ failed$)'
+		sed -u 's/\r$//' | tee "$WORK/console-$arch.log" |
+		grep --line-buffered -E '^(ok |not ok |# |[0-9]+ passed, [0-9]+ failed$)' |
+		sed -u "s/^/[$arch] /"
+}
+
+# board_results ARCH: the board's checks and the package's test, as counted.
+board_results() {
+	local arch=$1 out status
+	out=$WORK/out-$arch
+	rm -rf "$out" "$WORK/out"
+	debugfs -R "rdump /e2e/out $WORK" "$WORK/$arch.img" >/dev/null 2>&1
+	mv "$WORK/out" "$out" 2>/dev/null
+	status=$(cat "$out/status" 2>/dev/null)
+	[ "$status" = 0 ] || show "$WORK/console-$arch.log" 25
+	tap_result "$arch: the board's checks" "$out/tap.log"
+	tap_result "$arch: the package's end-to-end test" "$out/e2e.tap"
+	[ "${G2M_KEEP:-0}" = 1 ] || rm -f "$WORK/$arch.img"
 }
 
 [ "$(id -u)" -eq 0 ] || {
@@ -205,45 +244,41 @@ for arch in $arches; do
 done
 
 if [ -f "${KERNEL:-/nonexistent}" ] && [ ${#DEBS[@]} -eq 2 ]; then
-	echo "=== root"
+	echo "=== roots"
 	t=$(date +%s)
-	runtime=()
+	declare -A ROOTS
 	for arch in $arches; do
-		while read -r p; do
-			case $arch/$p in
-			armhf/lib*) runtime+=("$p:armhf") ;;
-			*) runtime+=("$p") ;;
-			esac
-		done < <(dpkg-deb -f "${DEBS[$arch]}" Depends | package_names)
+		make_root "$arch" >"$WORK/root-$arch.path" &
 	done
-	# man-db: systemd-analyze verify looks up the unit's Documentation=.
-	root=$("$here/make-root.sh" "$suite" systemd systemd-sysv udev dbus mosquitto \
-		mosquitto-clients man-db iproute2 "${runtime[@]}" 2>"$WORK/root.log")
-	if [ -n "$root" ]; then
-		ok "arm64 $suite root with armhf added ($(elapsed "$t"))"
-		t=$(date +%s)
-		cp -a "$root" "$WORK/root" && prepare_root "$WORK/root" &&
-			rm -f "$WORK/root/.complete" &&
-			mke2fs -q -t ext4 -d "$WORK/root" -L root "$WORK/root.img" 3G >/dev/null
-		check "disk image of the prepared root ($(elapsed "$t"))" test -s "$WORK/root.img"
-		rm -rf "$WORK/root"
+	wait
+	images=0
+	for arch in $arches; do
+		ROOTS[$arch]=$(cat "$WORK/root-$arch.path")
+		if [ -n "${ROOTS[$arch]}" ]; then
+			ok "$arch $suite root ($(elapsed "$t"), both built side by side)"
+			if disk_image "$arch" "${ROOTS[$arch]}"; then
+				ok "$arch: disk image of the prepared root"
+				images=$((images + 1))
+			else
+				not_ok "$arch: disk image of the prepared root"
+			fi
+		else
+			not_ok "$arch $suite root"
+			show "$WORK/root-$arch.log"
+		fi
+	done
 
-		echo "=== the board (qemu-system-aarch64 -M virt)"
+	if [ "$images" -eq 2 ]; then
+		echo "=== two boards side by side (qemu-system-aarch64 -M virt, one kernel)"
 		t=$(date +%s)
-		boot "$WORK/root.img" "$WORK/console.log"
-		diag "boot and test took $(elapsed "$t")"
-		rm -rf "$WORK/out"
-		debugfs -R "rdump /e2e/out $WORK" "$WORK/root.img" >/dev/null 2>&1
-		status=$(cat "$WORK/out/status" 2>/dev/null)
-		[ "$status" = 0 ] || show "$WORK/console.log" 25
-		tap_result "the board's checks" "$WORK/out/tap.log"
 		for arch in $arches; do
-			tap_result "$arch: the package's end-to-end test" "$WORK/out/$arch.tap"
+			boot "$arch" &
 		done
-		[ "${G2M_KEEP:-0}" = 1 ] || rm -f "$WORK/root.img"
-	else
-		not_ok "arm64 $suite root"
-		show "$WORK/root.log"
+		wait
+		diag "boot and test took $(elapsed "$t")"
+		for arch in $arches; do
+			board_results "$arch"
+		done
 	fi
 fi
 echo "==="
