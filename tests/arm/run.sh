@@ -28,6 +28,8 @@ top=$(cd "$here/../.." && pwd)
 suite=bookworm
 arches="arm64 armhf"
 boot_timeout=${G2M_ARM_TIMEOUT:-1800}
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e-root.sh
+. "$top/tests/lib/e2e-root.sh"
 
 passed=0 failed=0
 ok() {
@@ -77,12 +79,6 @@ host_deps() {
 }
 
 # Package names of a Depends field: first alternatives, no versions.
-package_names() {
-	tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/[[:space:]]//g' | sed '/^$/d'
-}
-
-# unit_tests_ran LOG ARCH: the build ran the unit tests under qemu-user and
-# they all passed.
 unit_tests_ran() {
 	grep -q "^unit tests for $2 under .*qemu" "$1" &&
 		grep -qE '^100%: Checks: [0-9]+, Failures: 0, Errors: 0' "$1"
@@ -90,67 +86,11 @@ unit_tests_ran() {
 
 contents_ok() { "$top/tests/e2e/check-deb.sh" "$1" >"$2" 2>&1; }
 
-# upgrade_deb DEB OUT: DEB again as a newer version whose default mapping
-# changed (as tests/e2e/run.sh), for the upgrade steps.
-upgrade_deb() {
-	local dir version rc
-	dir=$(mktemp -d) || return 1
-	dpkg-deb -R "$1" "$dir" || return 1
-	version=$(dpkg-deb -f "$1" Version)
-	sed -i "s/^Version: .*/Version: $version+e2e1/" "$dir/DEBIAN/control"
-	echo "# changed by the upgrade test" >>"$dir/etc/gpio2mqtt/gpio2mqtt.conf"
-	dpkg-deb --root-owner-group -b "$dir" "$2" >/dev/null
-	rc=$?
-	rm -rf "$dir"
-	return $rc
-}
-
-# prepare_root ROOT: the tests, the packages and the unit that runs them.
 # prepare_root ROOT ARCH: the test, ARCH's packages and a unit that runs
-# the test at boot, then powers the board off.
+# the test at boot (tests/arm/inside.sh, then tests/e2e/inside.sh).
 prepare_root() {
-	local root=$1 arch=$2 u
-	mkdir -p "$root/e2e/out" "$root/e2e/src/debian"
-	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$root/e2e/"
-	cp "$top/tests/e2e/inside.sh" "$root/e2e/e2e-inside.sh"
-	cp -r "$top/debian/tests" "$root/e2e/src/debian/"
-	echo "$arch" >"$root/e2e/arch"
-	cp "${DEBS[$arch]}" "${UPGRADES[$arch]}" "$root/e2e/"
-	cat >"$root/e2e/env" <<-EOF
-		SUITE=$suite
-		DEB=$(basename "${DEBS[$arch]}")
-		DEB_UPGRADE=$(basename "${UPGRADES[$arch]}")
-		GPIOD_MAJOR=1
-	EOF
-	cat >"$root/etc/systemd/system/g2m-e2e.service" <<-'EOF'
-		[Unit]
-		Description=gpio2mqtt end-to-end test on an emulated ARM board
-		After=multi-user.target
-
-		[Service]
-		Type=oneshot
-		ExecStart=/bin/bash -c 'set -o pipefail; /bin/bash /e2e/inside.sh 2>&1 | tee /e2e/out/tap.log'
-		StandardOutput=tty
-		StandardError=tty
-		TTYPath=/dev/console
-		TimeoutStartSec=infinity
-		ExecStopPost=/bin/sh -c 'journalctl -b --no-pager >/e2e/out/journal.txt 2>&1'
-		ExecStopPost=/bin/sh -c 'echo "$EXIT_STATUS" >/e2e/out/status; sync'
-		ExecStopPost=/bin/systemctl --no-block poweroff
-
-		[Install]
-		WantedBy=multi-user.target
-	EOF
-	mkdir -p "$root/etc/systemd/system/multi-user.target.wants" \
-		"$root/etc/systemd/journald.conf.d"
-	ln -sf /etc/systemd/system/g2m-e2e.service \
-		"$root/etc/systemd/system/multi-user.target.wants/g2m-e2e.service"
-	for u in getty@.service serial-getty@.service console-getty.service \
-		apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer man-db.timer \
-		e2scrub_all.timer fstrim.timer; do
-		ln -sf /dev/null "$root/etc/systemd/system/$u"
-	done
-	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
+	e2e_prepare_root "$1" "$here/inside.sh" "${DEBS[$2]}" "${UPGRADES[$2]}" "$suite" &&
+		echo "$2" >"$1/e2e/arch"
 }
 
 # make_root ARCH: the cached root for ARCH with the package's run-time

@@ -22,6 +22,8 @@ top=$(cd "$here/../.." && pwd)
 boot_timeout=${G2M_E2E_TIMEOUT:-900}
 [ $# -gt 0 ] || set -- bookworm trixie
 host_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e-root.sh
+. "$top/tests/lib/e2e-root.sh"
 
 # --- reporting, per section as in tests/integration/run-all.sh ------------
 
@@ -85,12 +87,6 @@ host_deps() {
 		$missing >&2
 }
 
-# Package names of a Depends-like field: first alternatives, no versions.
-package_names() {
-	tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g; s/<[^>]*>//g; s/:any//; s/[[:space:]]//g' |
-		sed '/^$/d'
-}
-
 # What the build chroot needs: debian/control's Build-Depends.
 build_packages() {
 	sed -n '/^Build-Depends:/,/^[A-Z]/p' "$top/debian/control" |
@@ -151,64 +147,11 @@ lintian_clean() {
 		"${DEB%.deb}.changes" >"$1" 2>&1
 }
 
-# upgrade_deb DEB OUT: DEB again as a newer version whose default mapping
-# changed, so that upgrading has a conffile to ask about.
-upgrade_deb() {
-	local dir version
-	dir=$(mktemp -d) || return 1
-	dpkg-deb -R "$1" "$dir" || return 1
-	version=$(dpkg-deb -f "$1" Version)
-	sed -i "s/^Version: .*/Version: $version+e2e1/" "$dir/DEBIAN/control"
-	echo "# changed by the upgrade test" >>"$dir/etc/gpio2mqtt/gpio2mqtt.conf"
-	dpkg-deb --root-owner-group -b "$dir" "$2" >/dev/null
-	local rc=$?
-	rm -rf "$dir"
-	return $rc
-}
-
 # --- booting -------------------------------------------------------------
 
 # prepare_root ROOT SUITE: the test, its unit and its packages in ROOT.
 prepare_root() {
-	local root=$1 suite=$2 u
-	mkdir -p "$root/e2e/out" "$root/e2e/src/debian"
-	cp "$here/inside.sh" "$top/tests/uml/lib.sh" "$DEB" "$DEB_UPGRADE" "$root/e2e/"
-	cp -r "$top/debian/tests" "$root/e2e/src/debian/"
-	cat >"$root/e2e/env" <<-EOF
-		SUITE=$suite
-		DEB=$(basename "$DEB")
-		DEB_UPGRADE=$(basename "$DEB_UPGRADE")
-		GPIOD_MAJOR=$([ "$suite" = bookworm ] && echo 1 || echo 2)
-	EOF
-	cat >"$root/etc/systemd/system/g2m-e2e.service" <<-'EOF'
-		[Unit]
-		Description=gpio2mqtt end-to-end test
-		After=multi-user.target
-
-		[Service]
-		Type=oneshot
-		ExecStart=/bin/bash -c 'set -o pipefail; /bin/bash /e2e/inside.sh 2>&1 | tee /e2e/out/tap.log'
-		StandardOutput=tty
-		StandardError=tty
-		TTYPath=/dev/console
-		TimeoutStartSec=1500
-		ExecStopPost=/bin/sh -c 'journalctl -b --no-pager >/e2e/out/journal.txt 2>&1'
-		ExecStopPost=/bin/sh -c 'echo "$EXIT_STATUS" >/e2e/out/status; sync'
-		ExecStopPost=/bin/systemctl --no-block poweroff
-
-		[Install]
-		WantedBy=multi-user.target
-	EOF
-	mkdir -p "$root/etc/systemd/system/multi-user.target.wants" \
-		"$root/etc/systemd/journald.conf.d"
-	ln -sf /etc/systemd/system/g2m-e2e.service \
-		"$root/etc/systemd/system/multi-user.target.wants/g2m-e2e.service"
-	# Nobody logs in, and nothing but the test should use the slow CPU.
-	for u in getty@.service serial-getty@.service console-getty.service \
-		apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer; do
-		ln -sf /dev/null "$root/etc/systemd/system/$u"
-	done
-	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
+	e2e_prepare_root "$1" "$here/inside.sh" "$DEB" "$DEB_UPGRADE" "$2"
 }
 
 # boot ROOT LOG: boots ROOT with systemd as init; the test's lines are shown
