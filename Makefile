@@ -63,7 +63,7 @@ UNIT_TESTED_SRCS = config.c config_lines.c config_checks.c config_read.c config_
 	topic_table.c board.c ha_discovery.c \
 	subscriptions.c payload.c linenames.c chiptable.c backoff.c broker.c log.c notify.c \
 	problems.c loop.c timer.c publish.c lineset.c plan.c output.c input.c press.c queries.c bridge.c \
-	statefile.c
+	statefile.c wholefile.c ha_memory.c
 DAEMON_SRCS = $(UNIT_TESTED_SRCS) $(GPIO_SRC) mqtt.c mqtt_ends.c mqtt_keepalive.c forget.c main.c
 DAEMON_OBJS = $(addprefix $(O)/,$(DAEMON_SRCS:.c=.o))
 UNIT_TESTED_OBJS = $(addprefix $(O)/,$(UNIT_TESTED_SRCS:.c=.o))

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "exit_status.h"
 #include "gpio.h"
+#include "ha_memory.h"
 #include "input.h"
 #include "log.h"
 #include "loop.h"
@@ -53,6 +54,7 @@ struct bridge {
 	struct backoff backoff;
 	struct problems problems; /* of the mapping being loaded */
 	struct statefile *statefile; /* the running mapping's state_file */
+	struct ha_memory *ha_memory; /* beside it: what Home Assistant was told */
 	long long connected_ms; /* when the broker accepted us, 0 while not */
 	bool wildcard_refused; /* by the broker: subscribe to each command topic */
 	struct queries queries; /* info, discovery, state queries, Home Assistant's birth */
@@ -237,8 +239,10 @@ static void prepare_poll(void *ctx)
 	struct bridge *b = ctx;
 	int fd;
 
-	if (publish_owed_states(&b->publisher))
+	if (publish_owed_states(&b->publisher)) {
 		input_publish_counts(b->plan.inputs);
+		queries_announced(&b->queries);
+	}
 	fd = mqtt_fd(b->mqtt);
 	if (b->mqtt_watched_fd >= 0 && b->mqtt_watched_fd != fd)
 		loop_unwatch(b->loop, b->mqtt_watched_fd);
@@ -390,6 +394,20 @@ static void use_state_file(struct bridge *b, struct statefile *sf)
 	b->statefile = sf;
 }
 
+/* The record of Home Assistant's discovery beside the running mapping's
+ * state file: kept while the path stays; when it moves, the announcements
+ * from now on are remembered in the new place. */
+static void follow_ha_memory(struct bridge *b)
+{
+	const char *state_file = b->plan.cfg.state_file;
+
+	if (b->ha_memory && ha_memory_is_beside(b->ha_memory, state_file))
+		return;
+	ha_memory_close(b->ha_memory);
+	b->ha_memory = ha_memory_open(state_file);
+	queries_remember_in(&b->queries, b->ha_memory);
+}
+
 void bridge_reload(struct bridge *b)
 {
 	struct statefile *sf;
@@ -415,6 +433,7 @@ void bridge_reload(struct bridge *b)
 	problems_log(&b->problems);
 	switch_plan(b, &next);
 	use_state_file(b, sf);
+	follow_ha_memory(b);
 	lineset_note_states(b->plan.lines, b->plan.cfg.n_lines);
 	log_info("reloaded: %zu outputs, %zu inputs", b->plan.cfg.n_outputs,
 		 b->plan.cfg.n_lines - b->plan.cfg.n_outputs);
@@ -562,6 +581,8 @@ struct bridge *bridge_new(const char *path, int *status)
 		goto fail;
 	*status = EXIT_RUNTIME;
 	use_plan(b);
+	follow_ha_memory(b);
+	queries_recall(&b->queries); /* owed to Home Assistant since the last start */
 	b->mqtt = new_client(b, &b->plan.cfg);
 	if (!b->mqtt)
 		goto fail;
@@ -618,6 +639,7 @@ void bridge_free(struct bridge *b)
 	plan_free(&b->plan);
 	gpio_chips_close(b->chips);
 	statefile_close(b->statefile); /* before the loop their timers are on */
+	ha_memory_close(b->ha_memory);
 	queries_free(&b->queries);
 	loop_free(b->loop); /* the timers with it */
 	if (b->signal_fd >= 0)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "exit_status.h"
 #include "ha_discovery.h"
+#include "ha_memory.h"
 #include "log.h"
 #include "mqtt.h"
 
@@ -125,7 +126,8 @@ static int forget_with(struct config *cfg)
 		drain(m);
 		mqtt_disconnect(m, FLUSH_TIMEOUT_MS);
 		log_info("--forget: %zu retained topics cleared on the broker", msgs.n);
-		status = EXIT_OK;
+		/* Nothing announced is left for a start to take back. */
+		status = ha_memory_forget(cfg->state_file) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	}
 	mqtt_free(m);
 	ha_messages_free(&msgs);

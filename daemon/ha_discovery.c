@@ -481,11 +481,9 @@ static int retract_components(const struct cfg_ha *ha, const char *node_id, cJSO
 /* From one form to the other, as Home Assistant's documentation says: the
  * hand-over payload on each old topic, the new discovery, then the old
  * topics emptied. Takes next. */
-static int hand_over(const struct config *old_cfg, const char *node_id, cJSON *old, cJSON *next,
+static int hand_over(const struct cfg_ha *ha, const char *node_id, cJSON *old, cJSON *next,
 		     struct ha_messages *before, struct ha_messages *after)
 {
-	const struct cfg_ha *ha = &old_cfg->ha;
-
 	if (ha->mode == HA_MODE_ENTITY) {
 		int rc = retract_entities(ha, node_id, old, next, true, before, after);
 
@@ -498,19 +496,17 @@ static int hand_over(const struct config *old_cfg, const char *node_id, cJSON *o
 	       add_message(after, device_topic(ha, node_id), empty(), true);
 }
 
-static int retract(const struct config *old_cfg, const struct config *next_cfg,
-		   const char *node_id, cJSON *old, cJSON *next, struct ha_messages *before,
-		   struct ha_messages *after)
+/* ha is old's (its prefix and mode). Takes next. */
+static int retract(const struct cfg_ha *ha, const struct cfg_ha *next_ha, const char *node_id,
+		   cJSON *old, cJSON *next, struct ha_messages *before, struct ha_messages *after)
 {
-	const struct cfg_ha *ha = &old_cfg->ha;
-
 	if (!next) { /* discovery off, or another prefix: all of it goes */
 		if (ha->mode == HA_MODE_ENTITY)
 			return retract_entities(ha, node_id, old, NULL, false, before, after);
 		return add_message(before, device_topic(ha, node_id), empty(), true);
 	}
-	if (ha->mode != next_cfg->ha.mode)
-		return hand_over(old_cfg, node_id, old, next, before, after);
+	if (ha->mode != next_ha->mode)
+		return hand_over(ha, node_id, old, next, before, after);
 	if (ha->mode == HA_MODE_ENTITY) {
 		int rc = retract_entities(ha, node_id, old, next, false, before, after);
 
@@ -520,23 +516,122 @@ static int retract(const struct config *old_cfg, const struct config *next_cfg,
 	return retract_components(ha, node_id, old, next, before);
 }
 
-int ha_retractions(const struct config *old, const struct config *next, const struct board *board,
-		   struct ha_messages *before, struct ha_messages *after)
+/* --- what was announced --- */
+
+void ha_announced_free(struct ha_announced *a)
 {
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->components[i].platform);
+		free(a->components[i].key);
+	}
+	free(a->components);
+	free(a->prefix);
+	memset(a, 0, sizeof(*a));
+}
+
+int ha_announced_add(struct ha_announced *a, const char *platform, const char *key)
+{
+	struct ha_component_id *more = realloc(a->components, (a->n + 1) * sizeof(*more));
+	char *p = strdup(platform), *k = strdup(key);
+
+	if (more)
+		a->components = more;
+	if (!more || !p || !k) {
+		free(p);
+		free(k);
+		return -1;
+	}
+	a->components[a->n++] = (struct ha_component_id){ p, k };
+	return 0;
+}
+
+int ha_announced_of(const struct config *cfg, const struct board *board,
+		    struct ha_announced *out)
+{
+	const cJSON *comp;
+	cJSON *device;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->ha.discovery)
+		return 0;
+	out->discovery = true;
+	out->mode = cfg->ha.mode;
+	ha_node_id(board, out->node_id);
+	out->prefix = strdup(cfg->ha.prefix);
+	device = out->prefix ? device_payload(cfg, board, out->node_id) : NULL;
+	rc = device ? 0 : -1;
+	cJSON_ArrayForEach(comp, components_of(device)) {
+		const char *platform =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(comp, "p"));
+
+		if (rc == 0)
+			rc = ha_announced_add(out, platform ? platform : "", comp->string);
+	}
+	cJSON_Delete(device);
+	if (rc < 0)
+		ha_announced_free(out);
+	return rc;
+}
+
+bool ha_announced_equal(const struct ha_announced *a, const struct ha_announced *b)
+{
+	if (a->discovery != b->discovery)
+		return false;
+	if (!a->discovery)
+		return true;
+	if (a->mode != b->mode || strcmp(a->prefix, b->prefix) != 0 ||
+	    strcmp(a->node_id, b->node_id) != 0 || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->components[i].platform, b->components[i].platform) != 0 ||
+		    strcmp(a->components[i].key, b->components[i].key) != 0)
+			return false;
+	return true;
+}
+
+/* a as the retractions read a device payload: {"cmps":{key:{"p":platform}}};
+ * NULL when out of memory. */
+static cJSON *announced_json(const struct ha_announced *a)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *cmps = root ? cJSON_AddObjectToObject(root, "cmps") : NULL;
+	bool ok = cmps != NULL;
+
+	for (size_t i = 0; ok && i < a->n; i++) {
+		cJSON *comp = cJSON_AddObjectToObject(cmps, a->components[i].key);
+
+		ok = comp && cJSON_AddStringToObject(comp, "p", a->components[i].platform);
+	}
+	if (!ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+int ha_retractions_since(const struct ha_announced *old, const struct config *next,
+			 const struct board *board, struct ha_messages *before,
+			 struct ha_messages *after)
+{
+	const struct cfg_ha old_ha = { .discovery = true, .mode = old->mode, .prefix = old->prefix };
 	char node_id[HA_NODE_ID_MAX];
-	bool all = !next->ha.discovery || strcmp(old->ha.prefix, next->ha.prefix) != 0;
+	bool all;
 	cJSON *was, *now = NULL;
 	int rc;
 
 	memset(before, 0, sizeof(*before));
 	memset(after, 0, sizeof(*after));
-	if (!old->ha.discovery)
+	if (!old->discovery)
 		return 0;
 	ha_node_id(board, node_id);
-	was = device_payload(old, board, node_id);
+	all = !next->ha.discovery || strcmp(old->prefix, next->ha.prefix) != 0 ||
+	      strcmp(old->node_id, node_id) != 0;
+	was = announced_json(old);
 	if (was && !all)
 		now = device_payload(next, board, node_id);
-	rc = was && (all || now) ? retract(old, next, node_id, was, now, before, after) : -1;
+	rc = was && (all || now)
+		? retract(&old_ha, &next->ha, old->node_id, was, now, before, after) : -1;
 	cJSON_Delete(was);
 	if (rc < 0) {
 		ha_messages_free(before);
@@ -544,6 +639,21 @@ int ha_retractions(const struct config *old, const struct config *next, const st
 		return -1;
 	}
 	return 0;
+}
+
+int ha_retractions(const struct config *old, const struct config *next, const struct board *board,
+		   struct ha_messages *before, struct ha_messages *after)
+{
+	struct ha_announced was;
+	int rc;
+
+	memset(before, 0, sizeof(*before));
+	memset(after, 0, sizeof(*after));
+	if (ha_announced_of(old, board, &was) < 0)
+		return -1;
+	rc = ha_retractions_since(&was, next, board, before, after);
+	ha_announced_free(&was);
+	return rc;
 }
 
 static int forget_topic(struct ha_messages *out, const char *topic)

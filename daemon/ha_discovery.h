@@ -65,13 +65,42 @@ void ha_node_id(const struct board *board, char out[HA_NODE_ID_MAX]);
 int ha_announcements(const struct config *cfg, const struct board *board,
 		     const char *gpiod_version, struct ha_messages *out);
 
-/* What a reload from old to next owes Home Assistant around next's
- * announcements: before them, the components next dropped (the device
- * message with each only by its platform, p, or an entity's empty
+/* What discovery told Home Assistant: enough to take it back. A reload
+ * builds it from the running mapping, a start from what ha_memory.h
+ * recalls of the daemon before. */
+struct ha_component_id {
+	char *platform; /* "switch", "binary_sensor", ... */
+	char *key;      /* in cmps and in the per-entity topic */
+};
+
+struct ha_announced {
+	bool discovery; /* false: nothing was announced (the rest empty) */
+	enum cfg_ha_mode mode;
+	char *prefix;
+	char node_id[HA_NODE_ID_MAX];
+	struct ha_component_id *components; /* in the order announced */
+	size_t n;
+};
+
+/* What cfg's discovery announces on board. */
+int ha_announced_of(const struct config *cfg, const struct board *board,
+		    struct ha_announced *out);
+/* Adds a component (copied); -1 when out of memory (a unchanged). */
+int ha_announced_add(struct ha_announced *a, const char *platform, const char *key);
+void ha_announced_free(struct ha_announced *a);
+bool ha_announced_equal(const struct ha_announced *a, const struct ha_announced *b);
+
+/* What going from old (announced) to next owes Home Assistant around
+ * next's announcements: before them, the components next dropped (the
+ * device message with each only by its platform, p, or an entity's empty
  * message), all of old's discovery when next turned discovery off or moved
- * its prefix, and, when the mode changed, the hand-over payload on old's
- * topics; after them, those old topics emptied. Nothing when old had
- * discovery off. */
+ * its prefix or node id, and, when the mode changed, the hand-over payload
+ * on old's topics; after them, those old topics emptied. Nothing when old
+ * announced nothing. A reload and a start both owe this. */
+int ha_retractions_since(const struct ha_announced *old, const struct config *next,
+			 const struct board *board, struct ha_messages *before,
+			 struct ha_messages *after);
+/* The same for a reload from the mapping old. */
 int ha_retractions(const struct config *old, const struct config *next, const struct board *board,
 		   struct ha_messages *before, struct ha_messages *after);
 

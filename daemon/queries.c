@@ -39,6 +39,7 @@ void queries_free(struct queries *q)
 	if (q->loop)
 		loop_timer_stop(q->loop, &q->resync);
 	ha_messages_free(&q->announce);
+	ha_announced_free(&q->announced);
 	free_topics(q);
 }
 
@@ -52,6 +53,9 @@ void queries_use(struct queries *q, const struct plan *plan)
 	if (ha_announcements(cfg, &q->board, gpio_version_runtime(), &q->announce) < 0)
 		log_error("out of memory: no info and discovery messages");
 	publish_announcements(q->publisher, &q->announce);
+	ha_announced_free(&q->announced);
+	if (ha_announced_of(cfg, &q->board, &q->announced) < 0)
+		log_error("out of memory: what is announced to Home Assistant is not remembered");
 	free_topics(q);
 	q->topics[q->n++] = topics_query_wildcard(cfg->mqtt.base_topic, true);
 	q->topics[q->n++] = topics_query_wildcard(cfg->mqtt.base_topic, false);
@@ -74,6 +78,34 @@ void queries_retract(struct queries *q, const struct config *old)
 	if (ha_retractions(old, &q->plan->cfg, &q->board, &before, &after) < 0)
 		log_error("out of memory: Home Assistant keeps the entities the reload dropped");
 	publish_retractions(q->publisher, &before, &after);
+}
+
+void queries_remember_in(struct queries *q, struct ha_memory *memory)
+{
+	q->memory = memory;
+}
+
+/* Kept until the first connection, where they go around the announcements
+ * as a reload's do. */
+void queries_recall(struct queries *q)
+{
+	struct ha_messages before, after;
+
+	if (ha_retractions_since(ha_memory_recalled(q->memory), &q->plan->cfg, &q->board, &before,
+				 &after) < 0)
+		log_error("out of memory: Home Assistant keeps what the mapping dropped");
+	if (before.n || after.n)
+		log_info("Home Assistant is owed %zu messages (removals, hand-over) for what "
+			 "was announced before this start; sent once connected",
+			 before.n + after.n);
+	publish_retractions(q->publisher, &before, &after);
+}
+
+/* An announcement that failed to be built (out of memory) is not one. */
+void queries_announced(struct queries *q)
+{
+	if (q->announce.n && (q->announced.discovery || !q->plan->cfg.ha.discovery))
+		ha_memory_record(q->memory, &q->announced);
 }
 
 char *const *queries_topics(const struct queries *q, size_t *n)

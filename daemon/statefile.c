@@ -17,21 +17,17 @@
 #include "statefile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
+#include "wholefile.h"
 
 #define HEADER "gpio2mqtt-state 1"
 #define HEADER_PREFIX "gpio2mqtt-state "
 #define ENCODED_MAX (3 * STATEFILE_NAME_MAX + 1)
-/* The one step whose failure leaves the new file in place. */
-#define STEP_SYNC_DIR "sync the directory"
 
 struct entry {
 	char *name;
@@ -189,18 +185,6 @@ static bool valid_name(const char *name)
 	return name && *name && strlen(name) <= STATEFILE_NAME_MAX;
 }
 
-static uint32_t crc32_of(const char *text, size_t len)
-{
-	uint32_t crc = 0xffffffffu;
-
-	for (size_t i = 0; i < len; i++) {
-		crc ^= (unsigned char)text[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
 /* --- reading --- */
 
 /* A count in plain decimal, as "%" PRIu64 writes it. */
@@ -283,83 +267,14 @@ static int parse_lines(struct statefile *sf, char *text, size_t len, char *why, 
 	return 0;
 }
 
-/* The "crc32 XXXXXXXX" line: whether line is one, with its value. */
-static bool parse_crc(const char *line, uint32_t *crc)
-{
-	if (strncmp(line, "crc32 ", 6) != 0 || strlen(line) != 14 ||
-	    strspn(line + 6, "0123456789abcdef") != 8)
-		return false;
-	*crc = (uint32_t)strtoul(line + 6, NULL, 16);
-	return true;
-}
-
 /* The whole file checked and read into sf: 0, or -1 with why. */
 static int parse(struct statefile *sf, char *text, size_t len, char *why, size_t size)
 {
-	const char *wrong = NULL;
-	uint32_t stored = 0;
-	char *last;
+	size_t body_len;
 
-	if (memchr(text, '\0', len))
-		wrong = "a NUL byte";
-	else if (len == 0 || text[len - 1] != '\n')
-		wrong = "it ends in the middle of a line (torn or truncated)";
-	if (wrong) {
-		snprintf(why, size, "%s", wrong);
+	if (wholefile_verify(text, len, &body_len, why, size) < 0)
 		return -1;
-	}
-	text[len - 1] = '\0';
-	last = strrchr(text, '\n');
-	last = last ? last + 1 : text;
-	if (last == text || !parse_crc(last, &stored))
-		wrong = "no checksum after the version line (torn or truncated)";
-	else if (crc32_of(text, (size_t)(last - text)) != stored)
-		wrong = "its checksum does not match (torn or edited)";
-	if (wrong) {
-		snprintf(why, size, "%s", wrong);
-		return -1;
-	}
-	return parse_lines(sf, text, (size_t)(last - text), why, size);
-}
-
-/* The file's bytes into *text (*len of them); 1 when there is no file, 0,
- * or -1 with why. O_NONBLOCK: a FIFO put in its place must not hang us. */
-static int read_whole(const char *path, char **text, size_t *len, char *why, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	ssize_t n = 0;
-
-	*text = NULL;
-	*len = 0;
-	if (fd < 0 && errno == ENOENT)
-		return 1;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(why, size, "cannot read it: %s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > STATEFILE_MAX_BYTES) {
-		snprintf(why, size, S_ISREG(st.st_mode) ? "larger than %d bytes"
-							: "not a regular file",
-			 STATEFILE_MAX_BYTES);
-		goto fail;
-	}
-	*text = malloc((size_t)st.st_size + 1);
-	while (*text && *len < (size_t)st.st_size &&
-	       (n = read(fd, *text + *len, (size_t)st.st_size - *len)) > 0)
-		*len += (size_t)n;
-	if (!*text || n < 0) {
-		snprintf(why, size, "cannot read it: %s", strerror(errno));
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(*text);
-	*text = NULL;
-	return -1;
+	return parse_lines(sf, text, body_len, why, size);
 }
 
 /* Fills sf from its file; a file that cannot be used leaves it empty. */
@@ -367,7 +282,7 @@ static void load(struct statefile *sf)
 {
 	char why[128], *text;
 	size_t len;
-	int rc = read_whole(sf->path, &text, &len, why, sizeof(why));
+	int rc = wholefile_read(sf->path, STATEFILE_MAX_BYTES, &text, &len, why, sizeof(why));
 
 	if (rc == 1) {
 		log_debug("no state file %s yet", sf->path);
@@ -395,7 +310,6 @@ static int format(const struct statefile *sf, char **text, size_t *len)
 {
 	FILE *f = open_memstream(text, len);
 	char name[ENCODED_MAX];
-	long before_crc;
 
 	if (!f)
 		return -1;
@@ -408,85 +322,12 @@ static int format(const struct statefile *sf, char **text, size_t *len)
 		encode_name(sf->counters.items[i].name, name);
 		fprintf(f, "counter %s %" PRIu64 "\n", name, sf->counters.items[i].value);
 	}
-	fflush(f);
-	before_crc = ftell(f);
-	if (before_crc >= 0)
-		fprintf(f, "crc32 %08" PRIx32 "\n", crc32_of(*text, (size_t)before_crc));
-	if (fclose(f) != 0 || before_crc < 0) {
+	if (fclose(f) != 0) {
 		free(*text);
 		*text = NULL;
 		return -1;
 	}
-	return 0;
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd < 0 ? -1 : fsync(fd);
-	int error = errno;
-
-	if (fd >= 0)
-		close(fd);
-	errno = error;
-	return rc;
-}
-
-/* text in place of the file: written whole to the temporary file and synced,
- * renamed over the file, the directory synced so that the rename survives a
- * power cut. 0, or -1 with errno and *step saying what failed; the file is
- * then the one before (a failed directory sync leaves the new one). */
-static int replace_file(const struct statefile *sf, const char *text, size_t len,
-			const char **step)
-{
-	int fd, error;
-
-	*step = "create the temporary file";
-	/* O_EXCL after the unlink: a leftover of a crash goes, and a link
-	 * planted in its place is not followed. */
-	if (unlink(sf->tmp_path) < 0 && errno != ENOENT)
-		return -1;
-	fd = open(sf->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	*step = "write the temporary file";
-	if (write_all(fd, text, len) < 0)
-		goto fail;
-	*step = "sync the temporary file";
-	if (fsync(fd) < 0)
-		goto fail;
-	*step = "close the temporary file";
-	error = close(fd);
-	fd = -1;
-	if (error < 0)
-		goto fail;
-	*step = "rename the temporary file";
-	if (rename(sf->tmp_path, sf->path) < 0)
-		goto fail;
-	*step = STEP_SYNC_DIR;
-	return sync_dir(sf->dir);
-fail:
-	error = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(sf->tmp_path);
-	errno = error;
-	return -1;
+	return wholefile_seal(text, len);
 }
 
 /* Once per cause: a full disk or a read-only file system would otherwise
@@ -510,13 +351,14 @@ static int write_now(struct statefile *sf)
 	const char *step = "prepare the text";
 	char *text = NULL;
 	size_t len = 0;
-	int rc = format(sf, &text, &len) < 0 ? -1 : replace_file(sf, text, len, &step);
+	int rc = format(sf, &text, &len) < 0
+			 ? -1 : wholefile_replace(sf->path, sf->tmp_path, sf->dir, text, len, &step);
 	int error = text ? errno : ENOMEM;
 
 	free(text);
 	if (rc < 0) {
 		note_failure(sf, step, error);
-		if (strcmp(step, STEP_SYNC_DIR) != 0)
+		if (strcmp(step, WHOLEFILE_STEP_SYNC_DIR) != 0)
 			return -1;
 	} else if (sf->failed_step) {
 		log_info("state file %s written again", sf->path);
@@ -567,15 +409,6 @@ static void set(struct statefile *sf, struct table *t, const char *name, uint64_
 
 /* --- the interface --- */
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
-}
-
 struct statefile *statefile_open(const char *path, struct loop *loop)
 {
 	struct statefile *sf = calloc(1, sizeof(*sf));
@@ -585,7 +418,7 @@ struct statefile *statefile_open(const char *path, struct loop *loop)
 	sf->loop = loop;
 	timer_init(&sf->timer, on_timer, sf);
 	sf->path = strdup(path);
-	sf->dir = dir_of(path);
+	sf->dir = wholefile_dir_of(path);
 	if (sf->path && asprintf(&sf->tmp_path, "%s.tmp", path) < 0)
 		sf->tmp_path = NULL;
 	if (!sf->path || !sf->dir || !sf->tmp_path) {

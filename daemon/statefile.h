@@ -3,16 +3,17 @@
  * the last state commanded to each output with initial = "restore", and the
  * count of each input with a counter.
  *
- * Writes are atomic (a temporary file beside it, fsync, rename, fsync of the
- * directory), so the file on disk is always one that was written whole, and
- * coalesced: a change marks the file dirty and one write follows
- * STATEFILE_DELAY_MS later on a loop timer, however many changes came in
- * between. A write that fails is logged once per cause and tried again
- * STATEFILE_RETRY_MS later; the states stay in memory meanwhile.
+ * Writes are atomic (wholefile.h: a temporary file beside it, fsync, rename,
+ * fsync of the directory), so the file on disk is always one that was
+ * written whole, and coalesced: a change marks the file dirty and one
+ * write follows STATEFILE_DELAY_MS later on a loop timer, however many
+ * changes came in between. A write that fails is logged once per cause
+ * and tried again STATEFILE_RETRY_MS later; the states stay in memory
+ * meanwhile.
  *
- * The format (statefile.c) is versioned text with a trailing CRC-32 line; a
- * file that does not parse exactly, torn, truncated or edited, is ignored
- * as a whole with a warning.
+ * The format (statefile.c) is versioned text with a trailing CRC-32 line
+ * (wholefile.h); a file that does not parse exactly, torn, truncated or
+ * edited, is ignored as a whole with a warning.
  *
  * Ownership: the bridge opens it with the running mapping's path and keeps
  * it across reloads; names are copied. Every function takes a NULL sf as a

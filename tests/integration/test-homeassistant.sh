@@ -5,7 +5,9 @@
 # birth message answered with discovery before complete states, removal of a
 # line dropped by a reload, state queries on .../get and <base>/info, the
 # per-entity form (discovery_mode = "entity") and the switch between the two
-# forms by Home Assistant's migrate_discovery hand-over.
+# forms by Home Assistant's migrate_discovery hand-over; the same owed by a
+# restart, from the record of what was announced beside the state file
+# (<state_file>.homeassistant), which --forget deletes.
 . "$(dirname "$0")/common.sh"
 
 STANDIN=(/usr/bin/python3 "$(dirname "$0")/ha_standin.py")
@@ -20,10 +22,12 @@ CHIP=$SIM_CHIP
 broker_start || { not_ok "broker"; finish; }
 
 conf=$LOG_DIR/ha.conf
-# mapping [DROP]: the board's mapping, without the line named DROP.
+record=$LOG_DIR/state.homeassistant
+# mapping: the board's mapping.
 mapping() {
 	mqtt_block
 	cat <<-CONF
+		state_file = "$LOG_DIR/state";
 		homeassistant = { discovery = true; device_name = "Test board"; resync_delay_ms = 600; };
 		outputs = (
 		  { name = "led"; line = "LED"; },
@@ -46,6 +50,8 @@ check "daemon comes online" online "$msgs" 5
 check "the discovery message is published" \
 	wait_msg "$msgs" "homeassistant/device/[A-Za-z0-9_-]+/config \{.*" 5
 check "the last state is published" wait_msg "$msgs" "$BASE/input/meter/count [0-9]+" 5
+check "what was announced is recorded beside the state file" \
+	grep -qx 'component switch led' "$record"
 
 standin_out=$LOG_DIR/standin-check.out
 "${STANDIN[@]}" --port "$BROKER_PORT" check >"$standin_out" 2>&1
@@ -96,37 +102,96 @@ check "after the reload the discovery still follows the rules" test "$status" -e
 check "... without the lamp" not grep -q 'lamp=' "$standin_out"
 
 # --- discovery_mode: a switch is Home Assistant's migration hand-over -----
-# handover TO: a reload into discovery_mode TO, followed by the stand-in.
+# restart: the daemon stopped and started again on the mapping in $conf, as
+# systemctl restart does.
+restart() {
+	daemon_stop
+	"$@" >"$conf"
+	daemon_start "$conf"
+}
+reload() {
+	"$@" >"$conf"
+	kill -HUP "$DAEMON_PID"
+}
+# in_mode MODE: the mapping without the lamp, in discovery_mode MODE.
+in_mode() {
+	mapping | grep -v '"lamp"' |
+		sed "s/discovery = true;/discovery = true; discovery_mode = \"$1\";/"
+}
+# handover TO [reload|restart]: into discovery_mode TO, followed by the stand-in.
 handover() {
-	local out=$LOG_DIR/standin-handover-$1.out pid status=0
+	local how=${2:-reload} out=$LOG_DIR/standin-handover-$1-${2:-reload}.out pid status=0
 	"${STANDIN[@]}" --port "$BROKER_PORT" handover --to "$1" --timeout 10 >"$out" 2>&1 &
 	pid=$!
 	track "$pid"
 	wait_for 10 grep -qx ready "$out"
-	mapping | grep -v '"lamp"' |
-		sed "s/discovery = true;/discovery = true; discovery_mode = \"$1\";/" >"$conf"
-	kill -HUP "$DAEMON_PID"
+	"$how" in_mode "$1"
 	wait_for 20 dead "$pid"
 	wait "$pid" || status=$?
 	sed 's/^/#   /' "$out"
-	check "discovery_mode = \"$1\": Home Assistant's hand-over, no entity lost" \
+	check "discovery_mode = \"$1\" by a $how: Home Assistant's hand-over, no entity lost" \
 		test "$status" -eq 0
 }
+check_form() {
+	"${STANDIN[@]}" --port "$BROKER_PORT" check --mode "$1" >"$standin_out" 2>&1
+	status=$?
+	sed 's/^/#   /' "$standin_out"
+	check "$2" test "$status" -eq 0
+}
 handover entity
-"${STANDIN[@]}" --port "$BROKER_PORT" check --mode entity >"$standin_out" 2>&1
-status=$?
-sed 's/^/#   /' "$standin_out"
-check "the per-entity discovery follows the rules" test "$status" -eq 0
+check_form entity "the per-entity discovery follows the rules"
 handover device
-"${STANDIN[@]}" --port "$BROKER_PORT" check >"$standin_out" 2>&1
-status=$?
-check "back to device discovery, it follows the rules" test "$status" -eq 0
+check_form device "back to device discovery, it follows the rules"
+
+# --- a restart owes Home Assistant what a reload would ---------------------
+handover entity restart
+check_form entity "after a restart into entity discovery, it follows the rules"
+check "... and only the per-entity form is retained" \
+	test -z "$(retained 'homeassistant/device/+/config')"
+check "the record says entity" grep -qx 'mode entity' "$record"
+handover device restart
+check_form device "after a restart into device discovery, it follows the rules"
+check "... and no per-entity message is retained" \
+	test -z "$(retained 'homeassistant/+/+/+/config')"
+
+# An output dropped while the daemon is stopped leaves Home Assistant.
+removal_out=$LOG_DIR/standin-removal-restart.out
+"${STANDIN[@]}" --port "$BROKER_PORT" removal led --timeout 10 >"$removal_out" 2>&1 &
+removal_pid=$!
+track "$removal_pid"
+wait_for 5 grep -qx ready "$removal_out"
+without_led() { in_mode device | grep -v '"led"'; }
+restart without_led
+wait_for 15 dead "$removal_pid"
+status=0
+wait "$removal_pid" || status=$?
+sed 's/^/#   /' "$removal_out"
+check "the led dropped over a restart is removed from Home Assistant" test "$status" -eq 0
+check_form device "after that restart the discovery still follows the rules"
+check "... without the led" not grep -q 'led=' "$standin_out"
+check "... and the record without it" not grep -q ' led$' "$record"
+
+# Discovery turned off over a restart: all of it leaves, the record too.
+no_discovery() { in_mode device | sed 's/discovery = true;/discovery = false;/'; }
+: >"$msgs"
+restart no_discovery
+check "with discovery off the daemon comes online" online "$msgs" 5
+check "the last state is published" wait_msg "$msgs" "$BASE/input/meter/count [0-9]+" 5
+# (mosquitto_sub -v shows an empty message as "(null)")
+check "the device discovery is emptied" \
+	wait_msg "$msgs" "homeassistant/device/[A-Za-z0-9_-]+/config \(null\)" 5
+check "no discovery is left retained" \
+	test -z "$(retained 'homeassistant/device/+/config')$(retained 'homeassistant/+/+/+/config')"
+check "the record is removed" wait_for 3 not test -e "$record"
+restart mapping
+check "discovery again, the record again" wait_for 5 test -s "$record"
 
 # --- --forget clears what the board left retained --------------------------
 daemon_stop
 forget_status=0
 "$GPIO2MQTT" -c "$conf" --forget >>"$DAEMON_LOG" 2>&1 || forget_status=$?
 check "--forget succeeds" test "$forget_status" -eq 0
+check "--forget deletes the record of what was announced" not test -e "$record"
 gone() { test -z "$(retained "$1")"; }
 check "--forget leaves no discovery" gone 'homeassistant/device/+/config'
 check "--forget leaves no per-entity discovery" gone 'homeassistant/+/+/+/config'

@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, config_oom_suite());
 	srunner_add_suite(runner, ha_discovery_suite());
+	srunner_add_suite(runner, ha_memory_suite());
 	srunner_add_suite(runner, hints_suite());
 	srunner_add_suite(runner, input_suite());
 	srunner_add_suite(runner, notify_suite());

@@ -13,6 +13,7 @@ Suite *chiptable_suite(void);
 Suite *config_suite(void);
 Suite *config_oom_suite(void);
 Suite *ha_discovery_suite(void);
+Suite *ha_memory_suite(void);
 Suite *hints_suite(void);
 Suite *input_suite(void);
 Suite *linenames_suite(void);

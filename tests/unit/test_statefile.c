@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "statefile.h"
 #include "suites.h"
+#include "wholefile.h"
 
 static char dir[96], path[128];
 
@@ -42,18 +43,6 @@ static void tmpdir_down(void)
 
 /* --- files as the tests write them --- */
 
-static uint32_t crc32_of(const char *text, size_t len)
-{
-	uint32_t crc = 0xffffffffu;
-
-	for (size_t i = 0; i < len; i++) {
-		crc ^= (unsigned char)text[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
 static void write_bytes(const char *text, size_t len)
 {
 	FILE *f = fopen(path, "w");
@@ -68,7 +57,7 @@ static void write_signed(const char *body)
 {
 	char text[4096];
 
-	snprintf(text, sizeof(text), "%s" "crc32 %08x\n", body, crc32_of(body, strlen(body)));
+	snprintf(text, sizeof(text), "%s" "crc32 %08x\n", body, wholefile_crc32(body, strlen(body)));
 	write_bytes(text, strlen(text));
 }
 
@@ -286,7 +275,7 @@ START_TEST(test_odd_files_refused)
 	memcpy(with_nul, body, sizeof(body));
 	with_nul[25] = '\0';
 	n = snprintf(with_nul + sizeof(body) - 1, sizeof(with_nul) - sizeof(body), "crc32 %08x\n",
-		     crc32_of(with_nul, sizeof(body) - 1));
+		     wholefile_crc32(with_nul, sizeof(body) - 1));
 	write_bytes(with_nul, sizeof(body) - 1 + (size_t)n);
 	ck_assert(refused());
 	/* A FIFO must not block the start; a directory is no file. */
